@@ -1,0 +1,1 @@
+#include "x402/result.h"
