@@ -1,0 +1,198 @@
+#include "proxy/http_session.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/value.hpp>
+
+#include "proxy/client_reply.h"
+#include "proxy/http_forwarding.h"
+#include "proxy/jsonrpc_reply.h"
+#include "proxy/mcp_request.h"
+#include "proxy/paid_call.h"
+#include "proxy/response_relay.h"
+
+namespace x402proxy::proxy {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using Request = http::request<http::string_body>;
+
+namespace {
+
+std::optional<std::string_view> header(const Request& request, std::string_view name) {
+  auto it = request.find(name);
+  if (it == request.end())
+    return std::nullopt;
+  return std::string_view(it->value());
+}
+
+// Forwards a request that is not a priced call and streams the answer back untouched.
+net::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
+                                  const Request& request) {
+  auto upstream_request =
+      make_upstream_request(request, state.upstream->endpoint(), request.body(), false);
+  auto acquired = co_await state.upstream->acquire();
+  const bool keep_alive = request.keep_alive();
+  if (!acquired.ok()) {
+    co_return co_await write_reply(
+        client, http::status::bad_gateway,
+        jsonrpc_error(nullptr, rpc_code::upstream_unavailable, acquired.error().message),
+        keep_alive, state.options.client_write_timeout);
+  }
+  boost::system::error_code ec;
+  (*acquired)->stream.expires_after(state.options.upstream_idle_timeout);
+  co_await http::async_write((*acquired)->stream, upstream_request,
+                             net::redirect_error(net::use_awaitable, ec));
+  RelayOutcome outcome;
+  if (!ec) {
+    outcome = co_await relay_response(
+        **acquired, client, keep_alive, request.method() == http::verb::head,
+        RelayTimeouts{state.options.upstream_idle_timeout, state.options.client_write_timeout});
+    ec = outcome.upstream_error;
+  }
+  if (ec && !outcome.response_started) {
+    co_return co_await write_reply(
+        client,
+        ec == beast::error::timeout ? http::status::gateway_timeout : http::status::bad_gateway,
+        jsonrpc_error(nullptr, rpc_code::upstream_unavailable,
+                      "upstream " + state.upstream->endpoint().url + " failed: " + ec.message()),
+        keep_alive, state.options.client_write_timeout);
+  }
+  if (outcome.upstream_reusable)
+    state.upstream->release(std::move(*acquired));
+  co_return outcome.client_ok;
+}
+
+net::awaitable<bool> bad_request(ServeState& state, beast::tcp_stream& client, http::status status,
+                                 const json::value& id, int code, const std::string& message) {
+  co_return co_await write_reply(client, status, jsonrpc_error(id, code, message), true,
+                                 state.options.client_write_timeout);
+}
+
+net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
+                                 const Request& request) {
+  // A compressed body cannot be inspected; accepting it would let a priced call through unread.
+  if (auto encoding = header(request, "Content-Encoding");
+      encoding && !beast::iequals(*encoding, "identity")) {
+    co_return co_await bad_request(state, client, http::status::unsupported_media_type, nullptr,
+                                   rpc_code::invalid_request,
+                                   "Content-Encoding " + std::string(*encoding) +
+                                       " is not accepted: send the JSON-RPC body uncompressed");
+  }
+  auto inspected = inspect_mcp_post(request.body());
+  if (!inspected.ok()) {
+    const bool parse = inspected.error().reason == "jsonrpc.parse";
+    co_return co_await bad_request(
+        state, client, http::status::bad_request, nullptr,
+        parse ? rpc_code::parse_error : rpc_code::invalid_request,
+        (parse ? "Parse error: " : "Invalid Request: ") + inspected.error().message);
+  }
+  McpPost& post = *inspected;
+  const ToolOffer* priced = nullptr;
+  for (const McpMessage& message : post.messages) {
+    if (!message.is_tools_call)
+      continue;
+    if (const ToolOffer* offer = state.offers(message.tool_name)) {
+      if (post.is_batch) {
+        co_return co_await bad_request(
+            state, client, http::status::bad_request, nullptr, rpc_code::invalid_request,
+            "Invalid Request: tool \"" + message.tool_name +
+                "\" is priced and cannot be called inside a JSON-RPC batch; send it on its own");
+      }
+      priced = offer;
+    }
+  }
+  if (!post.is_batch) {
+    McpRequestHeaders headers{header(request, "MCP-Protocol-Version"),
+                              header(request, "Mcp-Method"), header(request, "Mcp-Name")};
+    if (auto checked = check_request_headers(post.messages.front(), headers); !checked.ok()) {
+      co_return co_await bad_request(state, client, http::status::bad_request,
+                                     post.messages.front().id, rpc_code::header_mismatch,
+                                     checked.error().message);
+    }
+  }
+  if (priced == nullptr)
+    co_return co_await pass_through(state, client, request);
+  PaidCall call(state, client, request, post, *priced);
+  co_return co_await call.run();
+}
+
+net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client,
+                                    const Request& request) {
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/healthz") {
+    co_return co_await write_reply(client, http::status::ok, "ok\n", request.keep_alive(),
+                                   state.options.client_write_timeout, "text/plain");
+  }
+  if (path != state.upstream->endpoint().path) {
+    co_return co_await write_reply(
+        client, http::status::not_found,
+        "{\"error\":\"not found: the MCP endpoint is " + state.upstream->endpoint().path + "\"}",
+        request.keep_alive(), state.options.client_write_timeout);
+  }
+  if (request.method() == http::verb::post)
+    co_return co_await handle_post(state, client, request);
+  co_return co_await pass_through(state, client, request);
+}
+
+}  // namespace
+
+net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
+                                      std::shared_ptr<ServeState> state) {
+  beast::tcp_stream client(std::move(socket));
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(state->options.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(state->options.header_limit));
+    // Waiting for the next request on an idle keep-alive connection gets the keep-alive timeout;
+    // once bytes arrive, the whole request must come within the read timeout.
+    client.expires_after(buffer.size() == 0 ? state->options.keep_alive_timeout
+                                            : state->options.request_read_timeout);
+    co_await http::async_read_header(client, buffer, parser,
+                                     net::redirect_error(net::use_awaitable, ec));
+    if (!ec && !parser.is_done()) {
+      client.expires_after(state->options.request_read_timeout);
+      co_await http::async_read(client, buffer, parser,
+                                net::redirect_error(net::use_awaitable, ec));
+    }
+    if (ec) {
+      if (ec == http::error::body_limit) {
+        co_await write_reply(
+            client, http::status::payload_too_large,
+            jsonrpc_error(nullptr, rpc_code::invalid_request,
+                          "request body exceeds the limit of " +
+                              std::to_string(state->options.body_limit) + " bytes"),
+            false, state->options.client_write_timeout);
+      } else if (ec == beast::error::timeout && parser.got_some()) {
+        co_await write_reply(client, http::status::request_timeout,
+                             jsonrpc_error(nullptr, rpc_code::invalid_request,
+                                           "request not received within the read timeout"),
+                             false, state->options.client_write_timeout);
+      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != net::error::eof && ec != net::error::connection_reset && parser.got_some()) {
+        co_await write_reply(client, http::status::bad_request,
+                             "{\"error\":\"malformed HTTP request: " + ec.message() + "\"}", false,
+                             state->options.client_write_timeout);
+      }
+      break;
+    }
+    Request request = parser.release();
+    bool keep_alive = co_await handle_request(*state, client, request);
+    if (!keep_alive)
+      break;
+  }
+  client.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace x402proxy::proxy

@@ -1,0 +1,18 @@
+// One client connection of `serve`: reads requests with limits and deadlines (Beast's parser with a
+// body limit, a deadline per request), sends each to the paywall or straight through, and keeps the
+// connection alive while both sides allow it.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/serve_state.h"
+
+namespace x402proxy::proxy {
+
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
+                                              std::shared_ptr<ServeState> state);
+
+}  // namespace x402proxy::proxy

@@ -1,0 +1,249 @@
+#include "proxy/paid_call.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "proxy/client_reply.h"
+#include "proxy/http_forwarding.h"
+#include "proxy/paid_response_stream.h"
+#include "proxy/payment_extraction.h"
+#include "x402/codec.h"
+
+namespace x402proxy::proxy {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kReceiptMetaKey = "x402/payment-response";
+
+bool modern_revision(const PaidCall::Request& request, const McpMessage& call) {
+  auto header = request.find("MCP-Protocol-Version");
+  if (header != request.end() && header->value() >= "2026-07-28")
+    return true;
+  return call.body_protocol_version && *call.body_protocol_version >= "2026-07-28";
+}
+
+const char* describe(facilitator::FailureKind kind) {
+  return facilitator::to_string(kind);
+}
+
+}  // namespace
+
+PaidCall::PaidCall(ServeState& state, beast::tcp_stream& client, const Request& request,
+                   McpPost& post, const ToolOffer& offer)
+    : state_(state),
+      client_(client),
+      request_(request),
+      post_(post),
+      call_(post.messages.front()),
+      offer_(offer),
+      binding_{call_.advertises_payment_extension, modern_revision(request, call_)},
+      keep_alive_(request.keep_alive()) {}
+
+net::awaitable<bool> PaidCall::reply_payment_required(std::string error) {
+  x402::PaymentRequired required;
+  required.x402_version = 2;
+  required.error = std::move(error);
+  // x402 MCP transport: the resource of a tool is mcp://tool/<name>.
+  required.resource.url = "mcp://tool/" + offer_.tool;
+  if (!offer_.description.empty())
+    required.resource.description = offer_.description;
+  required.accepts = offer_.accepts;
+  std::string body = jsonrpc_result(call_.id, payment_required_result(required, binding_));
+  co_return co_await write_reply(client_, http::status::ok, std::move(body), keep_alive_,
+                                 state_.options.client_write_timeout);
+}
+
+net::awaitable<bool> PaidCall::reply_rpc_error(int code, std::string message) {
+  co_return co_await write_reply(client_, http::status::ok, jsonrpc_error(call_.id, code, message),
+                                 keep_alive_, state_.options.client_write_timeout);
+}
+
+void PaidCall::give_back_payment(const std::string& why) {
+  state_.replay_guard->release(checked_.replay_key);
+  if (journal_id_ != 0) {
+    if (auto s = state_.journal->update(journal_id_, PaymentState::upstream_failed, {}, why);
+        !s.ok()) {
+      spdlog::error("payment journal: {}", s.error().message);
+    }
+  }
+}
+
+net::awaitable<bool> PaidCall::run() {
+  auto extracted = extract_payment(call_, request_);
+  if (!extracted.ok()) {
+    co_return co_await reply_payment_required(extracted.error().reason + ": " +
+                                              extracted.error().message);
+  }
+  if (!extracted->has_value()) {
+    co_return co_await reply_payment_required("Payment required to access this tool");
+  }
+  payment_ = std::move(**extracted);
+
+  auto matched = match_offer(offer_, *payment_);
+  if (!matched.ok())
+    co_return co_await reply_payment_required(matched.error().message);
+  requirement_ = *matched;
+
+  auto checked = state_.local_check(*payment_, *requirement_);
+  if (!checked.ok()) {
+    co_return co_await reply_payment_required(checked.error().reason + ": " +
+                                              checked.error().message);
+  }
+  checked_ = std::move(checked).value();
+
+  if (!state_.replay_guard->try_reserve(checked_.replay_key, ReplayGuard::Clock::now())) {
+    co_return co_await reply_payment_required(
+        "payment_already_used: this payment is already being used or has been used for "
+        "another call; sign a new one");
+  }
+
+  auto verified = co_await state_.facilitator->verify(*payment_, *requirement_);
+  if (!verified.ok()) {
+    state_.replay_guard->release(checked_.replay_key);
+    const auto& failure = verified.error();
+    if (failure.kind == facilitator::FailureKind::payment_rejected) {
+      co_return co_await reply_payment_required(
+          failure.reason + (failure.message.empty() ? "" : ": " + failure.message));
+    }
+    spdlog::warn("verify failed for tool {}: {} ({})", offer_.tool, failure.message,
+                 describe(failure.kind));
+    co_return co_await reply_rpc_error(rpc_code::facilitator_unavailable,
+                                       "payment could not be verified: facilitator unavailable (" +
+                                           std::string(describe(failure.kind)) + ": " +
+                                           failure.message +
+                                           "); the call was not forwarded and nothing was charged");
+  }
+
+  JournalEntry entry;
+  entry.tool = offer_.tool;
+  entry.network = requirement_->network;
+  entry.asset = requirement_->asset;
+  entry.amount = requirement_->amount;
+  entry.pay_to = requirement_->pay_to;
+  entry.payer = verified->payer.value_or(checked_.payer);
+  entry.replay_key = checked_.replay_key;
+  auto row = state_.journal->record_verified(entry);
+  if (!row.ok()) {
+    // Without a record the payment could be lost in a crash: refuse rather than forward.
+    state_.replay_guard->release(checked_.replay_key);
+    spdlog::error("payment journal: {}", row.error().message);
+    co_return co_await reply_rpc_error(rpc_code::internal_error,
+                                       "payment journal unavailable; the call was not forwarded");
+  }
+  journal_id_ = *row;
+  co_return co_await forward();
+}
+
+net::awaitable<bool> PaidCall::forward() {
+  if (auto s = state_.journal->update(journal_id_, PaymentState::forwarded); !s.ok()) {
+    give_back_payment("journal: " + s.error().message);
+    co_return co_await reply_rpc_error(rpc_code::internal_error,
+                                       "payment journal unavailable; the call was not forwarded");
+  }
+  auto upstream_request = make_upstream_request(request_, state_.upstream->endpoint(),
+                                                body_without_payment(post_), true);
+  auto acquired = co_await state_.upstream->acquire();
+  if (!acquired.ok()) {
+    give_back_payment(acquired.error().message);
+    co_return co_await reply_rpc_error(rpc_code::upstream_unavailable,
+                                       acquired.error().message + "; payment not settled");
+  }
+  UpstreamConnection& upstream = **acquired;
+  boost::system::error_code ec;
+  upstream.stream.expires_after(state_.options.upstream_idle_timeout);
+  co_await http::async_write(upstream.stream, upstream_request,
+                             net::redirect_error(net::use_awaitable, ec));
+  PaidResponseStream stream(state_, client_, upstream, keep_alive_);
+  if (!ec)
+    ec = co_await stream.read_header();
+  if (ec) {
+    std::string why = "upstream " + state_.upstream->endpoint().url + " failed: " + ec.message();
+    give_back_payment(why);
+    co_return co_await reply_rpc_error(rpc_code::upstream_unavailable,
+                                       why + "; payment not settled");
+  }
+  if (stream.status() / 100 != 2) {
+    give_back_payment("upstream answered HTTP " + std::to_string(stream.status()));
+    co_return co_await stream.pass_through_unpaid();
+  }
+  auto conclude_fn = [this](json::value message) { return conclude(std::move(message)); };
+  auto finished = stream.is_event_stream()
+                      ? co_await stream.finish_event_stream(call_.id, conclude_fn)
+                      : co_await stream.finish_json(call_.id, conclude_fn);
+  if (!finished.concluded) {
+    give_back_payment(finished.failure);
+    if (!finished.response_started) {
+      co_return co_await reply_rpc_error(rpc_code::upstream_unavailable,
+                                         finished.failure + "; payment not settled");
+    }
+  }
+  if (finished.upstream_reusable)
+    state_.upstream->release(std::move(*acquired));
+  co_return finished.client_ok;
+}
+
+net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
+  json::object& message = final_message.as_object();
+  json::value* result = message.if_contains("result");
+  if (result == nullptr || !result->is_object()) {
+    // A JSON-RPC error: the tool did not run (unknown tool, bad arguments), nothing to charge.
+    give_back_payment("upstream answered with a JSON-RPC error");
+    co_return json::serialize(final_message);
+  }
+  json::object& result_object = result->get_object();
+  if (const json::value* type = result_object.if_contains("resultType");
+      type && type->is_string() && type->get_string() == "input_required") {
+    // MCP 2026-07-28 MRTR: the call has not completed; the client retries it with the same payment.
+    state_.replay_guard->release(checked_.replay_key);
+    if (auto s = state_.journal->update(journal_id_, PaymentState::released, {}, "input_required");
+        !s.ok()) {
+      spdlog::error("payment journal: {}", s.error().message);
+    }
+    co_return json::serialize(final_message);
+  }
+
+  // The tool ran (also when it reports isError: the payment covers the attempt). Settle.
+  auto settled = co_await state_.facilitator->settle(*payment_, *requirement_);
+  const auto consumed_until = ReplayGuard::Clock::now() + checked_.lock_for;
+  state_.replay_guard->mark_consumed(checked_.replay_key, consumed_until);
+  if (!settled.ok()) {
+    const auto& failure = settled.error();
+    std::string reason = failure.reason.empty() ? describe(failure.kind) : failure.reason;
+    spdlog::warn("settlement failed for tool {} (journal row {}): {} {}", offer_.tool, journal_id_,
+                 reason, failure.message);
+    if (auto s = state_.journal->update(journal_id_, PaymentState::settle_failed, {},
+                                        reason + ": " + failure.message);
+        !s.ok()) {
+      spdlog::error("payment journal: {}", s.error().message);
+    }
+    // x402 MCP transport, "Settlement Failure": only the payment error, never the tool's content.
+    x402::PaymentRequired required;
+    required.error = "Payment settlement failed: " + reason +
+                     (failure.message.empty() ? "" : " (" + failure.message + ")");
+    required.resource.url = "mcp://tool/" + offer_.tool;
+    if (!offer_.description.empty())
+      required.resource.description = offer_.description;
+    required.accepts = offer_.accepts;
+    co_return jsonrpc_result(call_.id, payment_required_result(required, binding_));
+  }
+  if (auto s = state_.journal->update(journal_id_, PaymentState::settled, settled->transaction);
+      !s.ok()) {
+    spdlog::error("payment journal: {}", s.error().message);
+  }
+  // x402 MCP transport: the receipt goes in result._meta, merged with the tool's own _meta.
+  json::value& meta = result_object["_meta"];
+  if (!meta.is_object())
+    meta = json::object();
+  meta.get_object()[kReceiptMetaKey] = x402::to_json(*settled);
+  co_return json::serialize(final_message);
+}
+
+}  // namespace x402proxy::proxy
