@@ -1,0 +1,444 @@
+// Parsers of x402 messages (declared in codec.h). Each keeps the first problem it finds, naming the
+// field by its path ("accepts[0].amount") and saying what was expected and what came.
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "x402/amount.h"
+#include "x402/codec.h"
+
+namespace x402proxy::x402 {
+namespace {
+
+namespace json = boost::json;
+
+// What a value is, for messages: `string "abc"`, `number 1.5`, `null`, `an object`; bounded.
+std::string describe(const json::value& value) {
+  constexpr std::size_t kShown = 40;
+  switch (value.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return value.get_bool() ? "true" : "false";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return "number " + json::serialize(value);
+    case json::kind::string: {
+      const json::string& text = value.get_string();
+      std::string shown = json::serialize(json::string_view(text).substr(0, kShown));
+      if (text.size() > kShown)
+        shown.insert(shown.size() - 1, "...");
+      return "string " + shown;
+    }
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+std::string join(std::string_view path, std::string_view key) {
+  if (path.empty())
+    return std::string(key);
+  std::string out(path);
+  out += '.';
+  out += key;
+  return out;
+}
+
+// Reads fields and remembers the first error; callers check failed() once at the end of a message
+// (the getters return harmless defaults after a failure, so parsing code reads straight through).
+class FieldReader {
+ public:
+  explicit FieldReader(std::string reason) : reason_(std::move(reason)) {}
+
+  bool failed() const { return error_.has_value(); }
+  Error error() const { return *error_; }
+
+  void fail(std::string message) {
+    if (!error_)
+      error_ = make_error(reason_, std::move(message));
+  }
+  void fail(std::string reason, std::string message) {
+    if (!error_)
+      error_ = make_error(std::move(reason), std::move(message));
+  }
+
+  // `value` as an object, or nullptr (and a recorded error).
+  const json::object* object(const json::value& value, std::string_view what) {
+    if (value.is_object())
+      return &value.get_object();
+    fail(std::string(what) + " must be a JSON object, got " + describe(value));
+    return nullptr;
+  }
+
+  std::string required_string(const json::object& in, std::string_view path, std::string_view key) {
+    const json::value* value = in.if_contains(key);
+    if (value == nullptr || value->is_null()) {
+      fail(join(path, key) + " is missing; expected a non-empty string");
+    } else if (!value->is_string() || value->get_string().empty()) {
+      fail(join(path, key) + " must be a non-empty string, got " + describe(*value));
+    } else {
+      return std::string(value->get_string());
+    }
+    return {};
+  }
+
+  // Like required_string but "" is allowed (SettleResponse.transaction on failure).
+  std::string string_allowing_empty(const json::object& in, std::string_view path,
+                                    std::string_view key, bool required) {
+    const json::value* value = in.if_contains(key);
+    if (value == nullptr || value->is_null()) {
+      if (required)
+        fail(join(path, key) + " is missing; expected a string");
+      return {};
+    }
+    if (!value->is_string()) {
+      fail(join(path, key) + " must be a string, got " + describe(*value));
+      return {};
+    }
+    return std::string(value->get_string());
+  }
+
+  // Absent and null both mean "not given" (the TS client maps null to absent).
+  std::optional<std::string> optional_string(const json::object& in, std::string_view path,
+                                             std::string_view key) {
+    const json::value* value = in.if_contains(key);
+    if (value == nullptr || value->is_null())
+      return std::nullopt;
+    if (!value->is_string()) {
+      fail(join(path, key) + " must be a string when present, got " + describe(*value));
+      return std::nullopt;
+    }
+    return std::string(value->get_string());
+  }
+
+  std::optional<json::object> optional_object(const json::object& in, std::string_view path,
+                                              std::string_view key) {
+    const json::value* value = in.if_contains(key);
+    if (value == nullptr || value->is_null())
+      return std::nullopt;
+    if (!value->is_object()) {
+      fail(join(path, key) + " must be a JSON object when present, got " + describe(*value));
+      return std::nullopt;
+    }
+    return value->get_object();
+  }
+
+  bool required_bool(const json::object& in, std::string_view path, std::string_view key) {
+    const json::value* value = in.if_contains(key);
+    if (value != nullptr && value->is_bool())
+      return value->get_bool();
+    fail(join(path, key) + (value == nullptr ? " is missing; expected true or false"
+                                             : " must be true or false, got " + describe(*value)));
+    return false;
+  }
+
+  // A canonical decimal string of atomic units (x402/amount.h).
+  std::string amount(const json::object& in, std::string_view path, std::string_view key,
+                     bool required) {
+    const json::value* value = in.if_contains(key);
+    if (value == nullptr || value->is_null()) {
+      if (required)
+        fail(join(path, key) + " is missing; expected a decimal string of atomic units");
+      return {};
+    }
+    if (!value->is_string() || !parse_amount(value->get_string()).ok()) {
+      fail(join(path, key) +
+           " must be a decimal string of atomic units (digits only, no leading "
+           "zero, at most 2^256 - 1), got " +
+           describe(*value));
+      return {};
+    }
+    return std::string(value->get_string());
+  }
+
+  std::uint64_t positive_integer(const json::object& in, std::string_view path,
+                                 std::string_view key) {
+    const json::value* value = in.if_contains(key);
+    if (value != nullptr && value->is_int64() && value->get_int64() > 0) {
+      return static_cast<std::uint64_t>(value->get_int64());
+    }
+    if (value != nullptr && value->is_uint64() && value->get_uint64() > 0) {
+      return value->get_uint64();
+    }
+    fail(join(path, key) + (value == nullptr
+                                ? " is missing; expected a positive integer number"
+                                : " must be a positive integer number, got " + describe(*value)));
+    return 0;
+  }
+
+  // x402Version: 1 or 2, as a JSON number. Reason "invalid_x402_version" whatever the message.
+  int version(const json::object& in, std::string_view path) {
+    const json::value* value = in.if_contains("x402Version");
+    if (value != nullptr && value->is_int64() &&
+        (value->get_int64() == 1 || value->get_int64() == 2)) {
+      return static_cast<int>(value->get_int64());
+    }
+    fail("invalid_x402_version",
+         join(path, "x402Version") + (value == nullptr
+                                          ? " is missing; expected 1 or 2"
+                                          : " must be the number 1 or 2, got " + describe(*value)));
+    return 0;
+  }
+
+ private:
+  std::string reason_;
+  std::optional<Error> error_;
+};
+
+ResourceInfo read_resource(FieldReader& reader, const json::object& in, std::string_view path) {
+  ResourceInfo resource;
+  resource.url = reader.required_string(in, path, "url");
+  resource.description = reader.optional_string(in, path, "description");
+  resource.mime_type = reader.optional_string(in, path, "mimeType");
+  return resource;
+}
+
+PaymentRequirements read_requirements(FieldReader& reader, const json::value& value,
+                                      int x402_version, std::string_view path) {
+  PaymentRequirements requirements;
+  const json::object* in = reader.object(value, path.empty() ? "payment requirements" : path);
+  if (in == nullptr)
+    return requirements;
+  requirements.scheme = reader.required_string(*in, path, "scheme");
+  requirements.network = reader.required_string(*in, path, "network");
+  if (x402_version == 2 && !requirements.network.empty() &&
+      requirements.network.find(':') == std::string::npos) {
+    reader.fail(join(path, "network") +
+                " must be a CAIP-2 id such as \"eip155:8453\" in x402 v2, "
+                "got \"" +
+                requirements.network + "\"");
+  }
+  requirements.amount =
+      reader.amount(*in, path, x402_version == 1 ? "maxAmountRequired" : "amount", true);
+  requirements.asset = reader.required_string(*in, path, "asset");
+  requirements.pay_to = reader.required_string(*in, path, "payTo");
+  if (x402_version == 1) {
+    // v1 spec §5.1: the resource is described inside each requirement.
+    ResourceInfo resource;
+    resource.url = reader.required_string(*in, path, "resource");
+    resource.description = reader.optional_string(*in, path, "description");
+    resource.mime_type = reader.optional_string(*in, path, "mimeType");
+    requirements.v1_resource = std::move(resource);
+    if (const json::value* schema = in->if_contains("outputSchema")) {
+      requirements.v1_output_schema = *schema;
+    }
+  }
+  requirements.max_timeout_seconds = reader.positive_integer(*in, path, "maxTimeoutSeconds");
+  if (auto extra = reader.optional_object(*in, path, "extra")) {
+    requirements.extra = std::move(*extra);
+    requirements.has_extra = true;
+  }
+  return requirements;
+}
+
+std::vector<PaymentRequirements> read_accepts(FieldReader& reader, const json::object& in,
+                                              int x402_version) {
+  std::vector<PaymentRequirements> accepts;
+  const json::value* value = in.if_contains("accepts");
+  if (value == nullptr || !value->is_array() || value->get_array().empty()) {
+    reader.fail(value == nullptr ? std::string("accepts is missing; expected a non-empty array")
+                                 : "accepts must be a non-empty array of payment requirements, "
+                                   "got " +
+                                       describe(*value));
+    return accepts;
+  }
+  const json::array& list = value->get_array();
+  accepts.reserve(list.size());
+  for (std::size_t i = 0; i < list.size() && !reader.failed(); ++i) {
+    accepts.push_back(
+        read_requirements(reader, list[i], x402_version, "accepts[" + std::to_string(i) + "]"));
+  }
+  return accepts;
+}
+
+}  // namespace
+
+Result<PaymentRequirements> requirements_from_json(const json::value& json, int x402_version) {
+  FieldReader reader("invalid_payment_requirements");
+  if (x402_version != 1 && x402_version != 2) {
+    return make_error("invalid_x402_version",
+                      "x402 version must be 1 or 2, got " + std::to_string(x402_version));
+  }
+  PaymentRequirements requirements = read_requirements(reader, json, x402_version, "");
+  if (reader.failed())
+    return reader.error();
+  return requirements;
+}
+
+Result<PaymentRequired> payment_required_from_json(const json::value& json) {
+  FieldReader reader("invalid_payment_required");
+  PaymentRequired required;
+  const json::object* in = reader.object(json, "the payment-required message");
+  if (in == nullptr)
+    return reader.error();
+  required.x402_version = reader.version(*in, "");
+  if (reader.failed())
+    return reader.error();
+  required.error = reader.optional_string(*in, "", "error");
+  if (required.x402_version == 2) {
+    const json::value* resource = in->if_contains("resource");
+    if (resource == nullptr) {
+      reader.fail(
+          "resource is missing; expected a ResourceInfo object {url, description?, "
+          "mimeType?}");
+    } else if (const json::object* object = reader.object(*resource, "resource")) {
+      required.resource = read_resource(reader, *object, "resource");
+    }
+  }
+  required.accepts = read_accepts(reader, *in, required.x402_version);
+  if (required.x402_version == 2)
+    required.extensions = reader.optional_object(*in, "", "extensions");
+  if (reader.failed())
+    return reader.error();
+  return required;
+}
+
+Result<PaymentPayload> payment_payload_from_json(const json::value& json) {
+  FieldReader reader("invalid_payload");
+  PaymentPayload payment;
+  const json::object* in = reader.object(json, "the payment payload");
+  if (in == nullptr)
+    return reader.error();
+  payment.x402_version = reader.version(*in, "");
+  if (reader.failed())
+    return reader.error();
+  if (payment.x402_version == 1) {
+    // v1 spec §5.2: {x402Version, scheme, network, payload}.
+    payment.accepted.scheme = reader.required_string(*in, "", "scheme");
+    payment.accepted.network = reader.required_string(*in, "", "network");
+  } else {
+    if (auto resource = reader.optional_object(*in, "", "resource")) {
+      payment.resource = read_resource(reader, *resource, "resource");
+    }
+    const json::value* accepted = in->if_contains("accepted");
+    if (accepted == nullptr) {
+      reader.fail("accepted is missing; expected the chosen payment requirements object");
+    } else {
+      payment.accepted = read_requirements(reader, *accepted, 2, "accepted");
+    }
+  }
+  const json::value* payload = in->if_contains("payload");
+  if (payload == nullptr) {
+    reader.fail("payload is missing; expected the scheme's payload object");
+  } else if (const json::object* object = reader.object(*payload, "payload")) {
+    payment.payload = *object;
+  }
+  if (payment.x402_version == 2)
+    payment.extensions = reader.optional_object(*in, "", "extensions");
+  if (reader.failed())
+    return reader.error();
+  return payment;
+}
+
+Result<VerifyResponse> verify_response_from_json(const json::value& json) {
+  FieldReader reader("invalid_verify_response");
+  VerifyResponse response;
+  const json::object* in = reader.object(json, "the verify response");
+  if (in == nullptr)
+    return reader.error();
+  response.is_valid = reader.required_bool(*in, "", "isValid");
+  response.invalid_reason = reader.optional_string(*in, "", "invalidReason");
+  response.invalid_message = reader.optional_string(*in, "", "invalidMessage");
+  response.payer = reader.optional_string(*in, "", "payer");
+  if (reader.failed())
+    return reader.error();
+  return response;
+}
+
+Result<SettleResponse> settle_response_from_json(const json::value& json) {
+  FieldReader reader("invalid_settle_response");
+  SettleResponse response;
+  const json::object* in = reader.object(json, "the settle response");
+  if (in == nullptr)
+    return reader.error();
+  response.success = reader.required_bool(*in, "", "success");
+  response.error_reason = reader.optional_string(*in, "", "errorReason");
+  response.error_message = reader.optional_string(*in, "", "errorMessage");
+  response.payer = reader.optional_string(*in, "", "payer");
+  response.transaction = reader.string_allowing_empty(*in, "", "transaction", response.success);
+  response.network = reader.string_allowing_empty(*in, "", "network", response.success);
+  if (response.success && !reader.failed() && response.transaction.empty()) {
+    reader.fail(
+        "transaction is empty in a successful settle response; expected the transaction id");
+  }
+  if (in->contains("amount") && !in->at("amount").is_null()) {
+    response.amount = reader.amount(*in, "", "amount", false);
+  }
+  response.extensions = reader.optional_object(*in, "", "extensions");
+  if (reader.failed())
+    return reader.error();
+  return response;
+}
+
+Result<SupportedResponse> supported_response_from_json(const json::value& json) {
+  FieldReader reader("invalid_supported_response");
+  SupportedResponse response;
+  const json::object* in = reader.object(json, "the supported response");
+  if (in == nullptr)
+    return reader.error();
+
+  const json::value* kinds = in->if_contains("kinds");
+  if (kinds == nullptr || !kinds->is_array()) {
+    reader.fail(kinds == nullptr ? std::string("kinds is missing; expected an array")
+                                 : "kinds must be an array, got " + describe(*kinds));
+    return reader.error();
+  }
+  for (std::size_t i = 0; i < kinds->get_array().size() && !reader.failed(); ++i) {
+    const std::string path = "kinds[" + std::to_string(i) + "]";
+    const json::object* entry = reader.object(kinds->get_array()[i], path);
+    if (entry == nullptr)
+      break;
+    SupportedKind kind;
+    kind.x402_version = reader.version(*entry, path);
+    kind.scheme = reader.required_string(*entry, path, "scheme");
+    kind.network = reader.required_string(*entry, path, "network");
+    kind.extra = reader.optional_object(*entry, path, "extra");
+    response.kinds.push_back(std::move(kind));
+  }
+
+  if (const json::value* extensions = in->if_contains("extensions");
+      extensions != nullptr && !extensions->is_null()) {
+    const json::array* list = extensions->if_array();
+    for (std::size_t i = 0; list != nullptr && i < list->size(); ++i) {
+      if (!(*list)[i].is_string())
+        list = nullptr;
+    }
+    if (list == nullptr) {
+      reader.fail("extensions must be an array of strings, got " + describe(*extensions));
+    } else {
+      for (const auto& name : *list)
+        response.extensions.emplace_back(name.get_string());
+    }
+  }
+
+  if (auto signers = reader.optional_object(*in, "", "signers")) {
+    for (const auto& [pattern, addresses] : *signers) {
+      const json::array* list = addresses.if_array();
+      for (std::size_t i = 0; list != nullptr && i < list->size(); ++i) {
+        if (!(*list)[i].is_string())
+          list = nullptr;
+      }
+      if (list == nullptr) {
+        reader.fail(join("signers", pattern) + " must be an array of address strings, got " +
+                    describe(addresses));
+        break;
+      }
+      std::vector<std::string> values;
+      for (const auto& address : *list)
+        values.emplace_back(address.get_string());
+      response.signers.emplace_back(std::string(pattern), std::move(values));
+    }
+  }
+  if (reader.failed())
+    return reader.error();
+  return response;
+}
+
+}  // namespace x402proxy::x402
