@@ -5,192 +5,14 @@
 #include <utility>
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 
-#include "x402/amount.h"
 #include "x402/codec.h"
+#include "x402/json_fields.h"
 
 namespace x402proxy::x402 {
 namespace {
 
 namespace json = boost::json;
-
-// What a value is, for messages: `string "abc"`, `number 1.5`, `null`, `an object`; bounded.
-std::string describe(const json::value& value) {
-  constexpr std::size_t kShown = 40;
-  switch (value.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return value.get_bool() ? "true" : "false";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "number " + json::serialize(value);
-    case json::kind::string: {
-      const json::string& text = value.get_string();
-      std::string shown = json::serialize(json::string_view(text).substr(0, kShown));
-      if (text.size() > kShown)
-        shown.insert(shown.size() - 1, "...");
-      return "string " + shown;
-    }
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
-
-std::string join(std::string_view path, std::string_view key) {
-  if (path.empty())
-    return std::string(key);
-  std::string out(path);
-  out += '.';
-  out += key;
-  return out;
-}
-
-// Reads fields and remembers the first error; callers check failed() once at the end of a message
-// (the getters return harmless defaults after a failure, so parsing code reads straight through).
-class FieldReader {
- public:
-  explicit FieldReader(std::string reason) : reason_(std::move(reason)) {}
-
-  bool failed() const { return error_.has_value(); }
-  Error error() const { return *error_; }
-
-  void fail(std::string message) {
-    if (!error_)
-      error_ = make_error(reason_, std::move(message));
-  }
-  void fail(std::string reason, std::string message) {
-    if (!error_)
-      error_ = make_error(std::move(reason), std::move(message));
-  }
-
-  // `value` as an object, or nullptr (and a recorded error).
-  const json::object* object(const json::value& value, std::string_view what) {
-    if (value.is_object())
-      return &value.get_object();
-    fail(std::string(what) + " must be a JSON object, got " + describe(value));
-    return nullptr;
-  }
-
-  std::string required_string(const json::object& in, std::string_view path, std::string_view key) {
-    const json::value* value = in.if_contains(key);
-    if (value == nullptr || value->is_null()) {
-      fail(join(path, key) + " is missing; expected a non-empty string");
-    } else if (!value->is_string() || value->get_string().empty()) {
-      fail(join(path, key) + " must be a non-empty string, got " + describe(*value));
-    } else {
-      return std::string(value->get_string());
-    }
-    return {};
-  }
-
-  // Like required_string but "" is allowed (SettleResponse.transaction on failure).
-  std::string string_allowing_empty(const json::object& in, std::string_view path,
-                                    std::string_view key, bool required) {
-    const json::value* value = in.if_contains(key);
-    if (value == nullptr || value->is_null()) {
-      if (required)
-        fail(join(path, key) + " is missing; expected a string");
-      return {};
-    }
-    if (!value->is_string()) {
-      fail(join(path, key) + " must be a string, got " + describe(*value));
-      return {};
-    }
-    return std::string(value->get_string());
-  }
-
-  // Absent and null both mean "not given" (the TS client maps null to absent).
-  std::optional<std::string> optional_string(const json::object& in, std::string_view path,
-                                             std::string_view key) {
-    const json::value* value = in.if_contains(key);
-    if (value == nullptr || value->is_null())
-      return std::nullopt;
-    if (!value->is_string()) {
-      fail(join(path, key) + " must be a string when present, got " + describe(*value));
-      return std::nullopt;
-    }
-    return std::string(value->get_string());
-  }
-
-  std::optional<json::object> optional_object(const json::object& in, std::string_view path,
-                                              std::string_view key) {
-    const json::value* value = in.if_contains(key);
-    if (value == nullptr || value->is_null())
-      return std::nullopt;
-    if (!value->is_object()) {
-      fail(join(path, key) + " must be a JSON object when present, got " + describe(*value));
-      return std::nullopt;
-    }
-    return value->get_object();
-  }
-
-  bool required_bool(const json::object& in, std::string_view path, std::string_view key) {
-    const json::value* value = in.if_contains(key);
-    if (value != nullptr && value->is_bool())
-      return value->get_bool();
-    fail(join(path, key) + (value == nullptr ? " is missing; expected true or false"
-                                             : " must be true or false, got " + describe(*value)));
-    return false;
-  }
-
-  // A canonical decimal string of atomic units (x402/amount.h).
-  std::string amount(const json::object& in, std::string_view path, std::string_view key,
-                     bool required) {
-    const json::value* value = in.if_contains(key);
-    if (value == nullptr || value->is_null()) {
-      if (required)
-        fail(join(path, key) + " is missing; expected a decimal string of atomic units");
-      return {};
-    }
-    if (!value->is_string() || !parse_amount(value->get_string()).ok()) {
-      fail(join(path, key) +
-           " must be a decimal string of atomic units (digits only, no leading "
-           "zero, at most 2^256 - 1), got " +
-           describe(*value));
-      return {};
-    }
-    return std::string(value->get_string());
-  }
-
-  std::uint64_t positive_integer(const json::object& in, std::string_view path,
-                                 std::string_view key) {
-    const json::value* value = in.if_contains(key);
-    if (value != nullptr && value->is_int64() && value->get_int64() > 0) {
-      return static_cast<std::uint64_t>(value->get_int64());
-    }
-    if (value != nullptr && value->is_uint64() && value->get_uint64() > 0) {
-      return value->get_uint64();
-    }
-    fail(join(path, key) + (value == nullptr
-                                ? " is missing; expected a positive integer number"
-                                : " must be a positive integer number, got " + describe(*value)));
-    return 0;
-  }
-
-  // x402Version: 1 or 2, as a JSON number. Reason "invalid_x402_version" whatever the message.
-  int version(const json::object& in, std::string_view path) {
-    const json::value* value = in.if_contains("x402Version");
-    if (value != nullptr && value->is_int64() &&
-        (value->get_int64() == 1 || value->get_int64() == 2)) {
-      return static_cast<int>(value->get_int64());
-    }
-    fail("invalid_x402_version",
-         join(path, "x402Version") + (value == nullptr
-                                          ? " is missing; expected 1 or 2"
-                                          : " must be the number 1 or 2, got " + describe(*value)));
-    return 0;
-  }
-
- private:
-  std::string reason_;
-  std::optional<Error> error_;
-};
 
 ResourceInfo read_resource(FieldReader& reader, const json::object& in, std::string_view path) {
   ResourceInfo resource;
@@ -210,7 +32,7 @@ PaymentRequirements read_requirements(FieldReader& reader, const json::value& va
   requirements.network = reader.required_string(*in, path, "network");
   if (x402_version == 2 && !requirements.network.empty() &&
       requirements.network.find(':') == std::string::npos) {
-    reader.fail(join(path, "network") +
+    reader.fail(field_path(path, "network") +
                 " must be a CAIP-2 id such as \"eip155:8453\" in x402 v2, "
                 "got \"" +
                 requirements.network + "\"");
@@ -246,7 +68,7 @@ std::vector<PaymentRequirements> read_accepts(FieldReader& reader, const json::o
     reader.fail(value == nullptr ? std::string("accepts is missing; expected a non-empty array")
                                  : "accepts must be a non-empty array of payment requirements, "
                                    "got " +
-                                       describe(*value));
+                                       describe_json(*value));
     return accepts;
   }
   const json::array& list = value->get_array();
@@ -387,7 +209,7 @@ Result<SupportedResponse> supported_response_from_json(const json::value& json) 
   const json::value* kinds = in->if_contains("kinds");
   if (kinds == nullptr || !kinds->is_array()) {
     reader.fail(kinds == nullptr ? std::string("kinds is missing; expected an array")
-                                 : "kinds must be an array, got " + describe(*kinds));
+                                 : "kinds must be an array, got " + describe_json(*kinds));
     return reader.error();
   }
   for (std::size_t i = 0; i < kinds->get_array().size() && !reader.failed(); ++i) {
@@ -411,7 +233,7 @@ Result<SupportedResponse> supported_response_from_json(const json::value& json) 
         list = nullptr;
     }
     if (list == nullptr) {
-      reader.fail("extensions must be an array of strings, got " + describe(*extensions));
+      reader.fail("extensions must be an array of strings, got " + describe_json(*extensions));
     } else {
       for (const auto& name : *list)
         response.extensions.emplace_back(name.get_string());
@@ -426,8 +248,8 @@ Result<SupportedResponse> supported_response_from_json(const json::value& json) 
           list = nullptr;
       }
       if (list == nullptr) {
-        reader.fail(join("signers", pattern) + " must be an array of address strings, got " +
-                    describe(addresses));
+        reader.fail(field_path("signers", pattern) + " must be an array of address strings, got " +
+                    describe_json(addresses));
         break;
       }
       std::vector<std::string> values;
