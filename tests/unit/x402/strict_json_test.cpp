@@ -98,6 +98,15 @@ TEST_CASE("long escaped keys delivered in parts are still compared whole", "[str
   CHECK(parsed.error().message.find(std::string(64, 'k') + "...\"") != std::string::npos);
   CHECK(parsed.error().message.size() < 120);
 
+  // Escape first: the parser flushes its buffer several times within the key.
+  const std::string escape_first = "\\u0041" + std::string(10000, 'k');
+  auto parts = parse_strict_json("{\"" + escape_first + "\":1,\"" + escape_first + "\":2}");
+  REQUIRE_FALSE(parts.ok());
+  CHECK(parts.error().message.rfind("duplicate key \"Akkk", 0) == 0);
+  auto after_parts = parse_strict_json("{\"x\":1,\"" + escape_first + "\":2,\"x\":3}");
+  REQUIRE_FALSE(after_parts.ok());
+  CHECK(after_parts.error().message == R"(duplicate key "x" in the top-level object)");
+
   const std::string distinct = "{\"" + long_key + "\":1,\"" + long_key + "B\":3}";
   auto ok = parse_strict_json(distinct);
   REQUIRE(ok.ok());
