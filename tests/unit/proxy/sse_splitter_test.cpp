@@ -23,6 +23,8 @@ TEST_CASE("CRLF and CR line endings and multi-line data are understood", "[sse]"
   auto first = splitter.next();
   REQUIRE(first);
   CHECK(first->data == "a\nb");
+  CHECK_FALSE(splitter.next());  // the final CR may still be followed by a LF
+  splitter.feed("data: d");
   auto second = splitter.next();
   REQUIRE(second);
   CHECK(second->data == "c");

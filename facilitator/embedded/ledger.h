@@ -1,0 +1,63 @@
+// The embedded facilitator's ledger: a SQLite file that records every settled transfer and keeps a
+// balance per (network, asset, account). It moves no money on any chain; it is the book-keeping of
+// a closed deployment, a demo or a test. A settlement is one atomic SQLite transaction: the payment
+// identity (EVM from+nonce, Solana transaction) is unique, so a payment settles at most once, and a
+// payer's balance never goes below zero.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "x402/amount.h"
+#include "x402/result.h"
+
+struct sqlite3;
+
+namespace x402proxy::facilitator {
+
+struct LedgerTransfer {
+  std::string network;  // CAIP-2
+  std::string asset;    // contract address or mint, as in the requirements
+  std::string payer;
+  std::string payee;
+  x402::Amount amount = 0;
+  std::string payment_id;   // replay identity: unique forever in this ledger
+  std::string resource;     // what was paid for (the payment's resource URL), for the records
+  std::string transaction;  // the id the settle response reports
+};
+
+class Ledger {
+ public:
+  // `starting_balance` is what an account the ledger has never seen holds (0 for strict books; a
+  // demo gives each payer some so that insufficient_funds is real but not immediate).
+  static Result<std::unique_ptr<Ledger>> open(const std::string& path,
+                                              x402::Amount starting_balance);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Reasons: "duplicate_settlement" (payment_id already settled), "insufficient_funds".
+  Status record(const LedgerTransfer& transfer);
+
+  Result<bool> was_settled(const std::string& payment_id);
+  Result<x402::Amount> balance(const std::string& network, const std::string& asset,
+                               const std::string& account);
+  Result<std::vector<LedgerTransfer>> transfers();
+
+ private:
+  Ledger(sqlite3* db, x402::Amount starting_balance)
+      : db_(db), starting_balance_(starting_balance) {}
+  Result<x402::Amount> balance_locked(const std::string& network, const std::string& asset,
+                                      const std::string& account);
+  Status set_balance_locked(const std::string& network, const std::string& asset,
+                            const std::string& account, const x402::Amount& value);
+
+  sqlite3* db_;
+  x402::Amount starting_balance_;
+  std::mutex mutex_;
+};
+
+}  // namespace x402proxy::facilitator
