@@ -1,0 +1,424 @@
+#include "config/serve_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_fields.h"
+#include "x402/price.h"
+
+namespace x402proxy::config {
+namespace {
+
+bool is_evm_address(std::string_view text) {
+  if (text.size() != 42 || !text.starts_with("0x"))
+    return false;
+  return text.substr(2).find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+}
+
+bool is_solana_address(std::string_view text) {
+  constexpr std::string_view alphabet =
+      "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  return text.size() >= 32 && text.size() <= 44 &&
+         text.find_first_not_of(alphabet) == std::string_view::npos;
+}
+
+const char* family_key(x402::NetworkFamily family) {
+  return family == x402::NetworkFamily::evm ? "eip155" : "solana";
+}
+
+class Loader {
+ public:
+  Loader(std::string source) : fields_(source), config_(std::make_shared<ServeConfig>()) {
+    config_->source = std::move(source);
+  }
+
+  Result<std::shared_ptr<const ServeConfig>> load(const YAML::Node& root) {
+    if (!root.IsMap())
+      return fields_.error_at(root, "(top level)", "expected a map of settings");
+    if (auto s = fields_.only_keys(
+            root, "",
+            {"listen", "upstream", "facilitator", "pay_to", "accept", "tools", "default",
+             "body_limit", "max_timeout_seconds", "clock_skew", "journal", "log_level", "threads"});
+        !s.ok()) {
+      return s.error();
+    }
+    for (auto step : {&Loader::read_scalars, &Loader::read_upstream, &Loader::read_facilitator,
+                      &Loader::read_pay_to, &Loader::read_accept, &Loader::read_tools}) {
+      if (auto s = (this->*step)(root); !s.ok())
+        return s.error();
+    }
+    return std::shared_ptr<const ServeConfig>(config_);
+  }
+
+ private:
+  Status read_scalars(const YAML::Node& root) {
+    if (auto node = root["listen"]) {
+      auto v = fields_.scalar(node, "listen", "host:port");
+      if (!v.ok())
+        return v.error();
+      if (v->rfind(':') == std::string::npos) {
+        return fields_.error_at(node, "listen", "expected host:port, got " + quote_value(*v));
+      }
+      config_->listen = *v;
+    }
+    if (auto node = root["body_limit"]) {
+      auto v = fields_.byte_size(node, "body_limit");
+      if (!v.ok())
+        return v.error();
+      config_->body_limit = *v;
+    }
+    if (auto node = root["max_timeout_seconds"]) {
+      auto v = fields_.unsigned_integer(node, "max_timeout_seconds");
+      if (!v.ok())
+        return v.error();
+      if (*v == 0 || *v > 86400) {
+        return fields_.error_at(node, "max_timeout_seconds", "expected 1 to 86400 seconds");
+      }
+      config_->max_timeout_seconds = *v;
+    }
+    if (auto node = root["clock_skew"]) {
+      auto v = fields_.duration(node, "clock_skew");
+      if (!v.ok())
+        return v.error();
+      config_->clock_skew = std::chrono::duration_cast<std::chrono::seconds>(*v);
+    }
+    if (auto node = root["journal"]) {
+      auto v = fields_.scalar(node, "journal", "a file path");
+      if (!v.ok())
+        return v.error();
+      config_->journal = *v;
+    }
+    if (auto node = root["log_level"]) {
+      auto v = fields_.scalar(node, "log_level", "trace, debug, info, warn or error");
+      if (!v.ok())
+        return v.error();
+      if (*v != "trace" && *v != "debug" && *v != "info" && *v != "warn" && *v != "error") {
+        return fields_.error_at(
+            node, "log_level",
+            "expected trace, debug, info, warn or error, got " + quote_value(*v));
+      }
+      config_->log_level = *v;
+    }
+    if (auto node = root["threads"]) {
+      auto v = fields_.unsigned_integer(node, "threads");
+      if (!v.ok())
+        return v.error();
+      if (*v > 256)
+        return fields_.error_at(node, "threads", "expected 0 (auto) to 256");
+      config_->threads = static_cast<unsigned>(*v);
+    }
+    return ok_status();
+  }
+
+  Status read_upstream(const YAML::Node& root) {
+    YAML::Node node = root["upstream"];
+    if (!node)
+      return fields_.error_at(root, "upstream", "missing: set upstream.url or upstream.command");
+    if (auto s = fields_.only_keys(node, "upstream", {"url", "command"}); !s.ok())
+      return s;
+    if (auto url = node["url"]) {
+      auto v = fields_.scalar(url, "upstream.url", "an http:// URL");
+      if (!v.ok())
+        return v.error();
+      if (!v->starts_with("http://") && !v->starts_with("https://")) {
+        return fields_.error_at(url, "upstream.url",
+                                "expected an http:// URL, got " + quote_value(*v));
+      }
+      config_->upstream.url = *v;
+    }
+    if (auto command = node["command"]) {
+      if (!command.IsSequence() || command.size() == 0) {
+        return fields_.error_at(command, "upstream.command",
+                                "expected a list: the program and its arguments");
+      }
+      for (std::size_t i = 0; i < command.size(); ++i) {
+        auto v =
+            fields_.scalar(command[i], "upstream.command[" + std::to_string(i) + "]", "a string");
+        if (!v.ok())
+          return v.error();
+        config_->upstream.command.push_back(*v);
+      }
+    }
+    if (config_->upstream.url.empty() == config_->upstream.command.empty()) {
+      return fields_.error_at(node, "upstream", "expected exactly one of url or command");
+    }
+    return ok_status();
+  }
+
+  Status read_facilitator(const YAML::Node& root) {
+    YAML::Node node = root["facilitator"];
+    if (!node) {
+      return fields_.error_at(root, "facilitator",
+                              "missing: set facilitator.url or facilitator: embedded");
+    }
+    FacilitatorConfig& out = config_->facilitator;
+    if (node.IsScalar()) {
+      if (node.Scalar() != "embedded") {
+        return fields_.error_at(
+            node, "facilitator",
+            "expected \"embedded\" or a map with url, got " + quote_value(node.Scalar()));
+      }
+      out.kind = FacilitatorConfig::Kind::embedded;
+      return ok_status();
+    }
+    if (auto s =
+            fields_.only_keys(node, "facilitator",
+                              {"url", "embedded", "verify_timeout", "settle_timeout", "tls_verify",
+                               "ledger", "starting_balance", "solana_fee_payer"});
+        !s.ok()) {
+      return s;
+    }
+    if (auto url = node["url"]) {
+      auto v = fields_.scalar(url, "facilitator.url", "an http(s):// URL");
+      if (!v.ok())
+        return v.error();
+      if (!v->starts_with("http://") && !v->starts_with("https://")) {
+        return fields_.error_at(url, "facilitator.url",
+                                "expected an http(s):// URL, got " + quote_value(*v));
+      }
+      out.url = *v;
+    }
+    if (auto embedded = node["embedded"]) {
+      auto v = fields_.boolean(embedded, "facilitator.embedded");
+      if (!v.ok())
+        return v.error();
+      if (*v)
+        out.kind = FacilitatorConfig::Kind::embedded;
+    }
+    if ((out.kind == FacilitatorConfig::Kind::embedded) == !out.url.empty()) {
+      return fields_.error_at(node, "facilitator", "expected either url or embedded: true");
+    }
+    for (auto [key, target] : {std::pair{"verify_timeout", &out.verify_timeout},
+                               std::pair{"settle_timeout", &out.settle_timeout}}) {
+      if (auto t = node[key]) {
+        auto v = fields_.duration(t, std::string("facilitator.") + key);
+        if (!v.ok())
+          return v.error();
+        *target = *v;
+      }
+    }
+    if (auto t = node["tls_verify"]) {
+      auto v = fields_.boolean(t, "facilitator.tls_verify");
+      if (!v.ok())
+        return v.error();
+      out.tls_verify = *v;
+    }
+    if (auto t = node["ledger"]) {
+      auto v = fields_.scalar(t, "facilitator.ledger", "a file path");
+      if (!v.ok())
+        return v.error();
+      out.ledger = *v;
+    }
+    if (auto t = node["starting_balance"]) {
+      auto v = fields_.scalar(t, "facilitator.starting_balance", "a price like \"$10\"");
+      if (!v.ok())
+        return v.error();
+      if (!x402::usd_price_to_atomic(*v, 6).ok() && !x402::parse_amount(*v).ok()) {
+        return fields_.error_at(t, "facilitator.starting_balance",
+                                "expected \"$10\" or atomic units, got " + quote_value(*v));
+      }
+      out.starting_balance = *v;
+    }
+    if (auto t = node["solana_fee_payer"]) {
+      auto v = fields_.scalar(t, "facilitator.solana_fee_payer", "a Solana address");
+      if (!v.ok())
+        return v.error();
+      if (!is_solana_address(*v)) {
+        return fields_.error_at(t, "facilitator.solana_fee_payer",
+                                "expected a base58 Solana address, got " + quote_value(*v));
+      }
+      out.solana_fee_payer = *v;
+    }
+    return ok_status();
+  }
+
+  Status read_pay_to(const YAML::Node& root) {
+    YAML::Node node = root["pay_to"];
+    if (!node)
+      return fields_.error_at(root, "pay_to", "missing: the address that receives payments");
+    if (auto s = fields_.only_keys(node, "pay_to", {"eip155", "solana"}); !s.ok())
+      return s;
+    for (const auto& item : node) {
+      std::string family = item.first.Scalar();
+      auto v = fields_.scalar(item.second, "pay_to." + family, "an address");
+      if (!v.ok())
+        return v.error();
+      bool valid = family == "eip155" ? is_evm_address(*v) : is_solana_address(*v);
+      if (!valid) {
+        return fields_.error_at(item.second, "pay_to." + family,
+                                family == "eip155"
+                                    ? "expected 0x and 40 hex digits, got " + quote_value(*v)
+                                    : "expected a base58 Solana address, got " + quote_value(*v));
+      }
+      config_->pay_to[family] = *v;
+    }
+    return ok_status();
+  }
+
+  Status read_accept(const YAML::Node& root) {
+    YAML::Node node = root["accept"];
+    if (!node || !node.IsSequence() || node.size() == 0) {
+      return fields_.error_at(node ? node : root, "accept",
+                              "expected a list of {network, asset} in preference order");
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string key = "accept[" + std::to_string(i) + "]";
+      const YAML::Node& entry = node[i];
+      if (auto s = fields_.only_keys(entry, key, {"network", "asset"}); !s.ok())
+        return s;
+      if (!entry["network"] || !entry["asset"]) {
+        return fields_.error_at(entry, key, "expected both network and asset");
+      }
+      auto network_name = fields_.scalar(entry["network"], key + ".network", "a network name");
+      if (!network_name.ok())
+        return network_name.error();
+      const x402::Network* network = x402::find_network(*network_name);
+      if (network == nullptr) {
+        return fields_.error_at(entry["network"], key + ".network",
+                                "unknown network " + quote_value(*network_name) +
+                                    "; expected a v1 name like base-sepolia or a CAIP-2 id");
+      }
+      auto asset_name =
+          fields_.scalar(entry["asset"], key + ".asset", "an asset symbol or address");
+      if (!asset_name.ok())
+        return asset_name.error();
+      const x402::Asset* asset = x402::find_asset(network->caip2, *asset_name);
+      if (asset == nullptr) {
+        return fields_.error_at(
+            entry["asset"], key + ".asset",
+            "unknown asset " + quote_value(*asset_name) + " on " + std::string(network->caip2));
+      }
+      auto pay_to = config_->pay_to.find(family_key(network->family));
+      if (pay_to == config_->pay_to.end()) {
+        return fields_.error_at(entry, key,
+                                std::string("no pay_to.") + family_key(network->family) +
+                                    " address to receive payments on " +
+                                    std::string(network->caip2));
+      }
+      config_->accept.push_back(AcceptedAsset{network, asset, pay_to->second});
+    }
+    return ok_status();
+  }
+
+  Result<PriceSpec> read_price(const YAML::Node& node, const std::string& key) {
+    constexpr const char* expected =
+        "a price like \"$0.001\", \"free\", {price, description} or {amount, asset}";
+    PriceSpec spec;
+    spec.line = node.Mark().line + 1;
+    if (node.IsScalar()) {
+      if (node.Scalar() == "free")
+        return spec;
+      auto atomic = x402::usd_price_to_atomic(node.Scalar(), 6);
+      if (!atomic.ok()) {
+        return fields_.error_at(node, key,
+                                std::string("expected ") + expected + ", got " +
+                                    quote_value(node.Scalar()) + " (" + atomic.error().message +
+                                    ")");
+      }
+      spec.free = false;
+      spec.usd = node.Scalar();
+      return spec;
+    }
+    if (!node.IsMap())
+      return fields_.error_at(node, key, std::string("expected ") + expected);
+    if (auto s = fields_.only_keys(node, key, {"price", "description", "amount", "asset"});
+        !s.ok()) {
+      return s.error();
+    }
+    if (auto d = node["description"]) {
+      auto v = fields_.scalar(d, key + ".description", "text");
+      if (!v.ok())
+        return v.error();
+      spec.description = *v;
+    }
+    if (auto p = node["price"]) {
+      auto inner = read_price(p, key + ".price");
+      if (!inner.ok())
+        return inner.error();
+      inner->description = spec.description;
+      return inner;
+    }
+    if (!node["amount"] || !node["asset"]) {
+      return fields_.error_at(node, key, "expected price, or both amount and asset");
+    }
+    auto amount_text =
+        fields_.scalar(node["amount"], key + ".amount", "atomic units like \"1000\"");
+    if (!amount_text.ok())
+      return amount_text.error();
+    auto amount = x402::parse_amount(*amount_text);
+    if (!amount.ok() || *amount == 0) {
+      return fields_.error_at(
+          node["amount"], key + ".amount",
+          "expected a positive whole number of atomic units, got " + quote_value(*amount_text));
+    }
+    auto asset = fields_.scalar(node["asset"], key + ".asset", "an asset symbol or address");
+    if (!asset.ok())
+      return asset.error();
+    bool accepted = false;
+    for (const auto& a : config_->accept) {
+      accepted = accepted || x402::find_asset(a.network->caip2, *asset) == a.asset;
+    }
+    if (!accepted) {
+      return fields_.error_at(node["asset"], key + ".asset",
+                              "asset " + quote_value(*asset) + " is not in the accept list");
+    }
+    spec.free = false;
+    spec.atomic = *amount;
+    spec.asset = *asset;
+    return spec;
+  }
+
+  Status read_tools(const YAML::Node& root) {
+    if (auto node = root["tools"]) {
+      if (!node.IsMap() && !(node.IsSequence() && node.size() == 0)) {
+        return fields_.error_at(node, "tools", "expected a map of tool name to price");
+      }
+      if (node.IsMap()) {
+        for (const auto& item : node) {
+          std::string name = item.first.Scalar();
+          auto spec = read_price(item.second, "tools." + name);
+          if (!spec.ok())
+            return spec.error();
+          config_->tools[name] = std::move(spec).value();
+        }
+      }
+    }
+    if (auto node = root["default"]) {
+      auto spec = read_price(node, "default");
+      if (!spec.ok())
+        return spec.error();
+      config_->default_price = std::move(spec).value();
+    }
+    return ok_status();
+  }
+
+  YamlFields fields_;
+  std::shared_ptr<ServeConfig> config_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const ServeConfig>> parse_serve_config(const std::string& yaml_text,
+                                                              const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports syntax errors by exception; they stop here.
+    return make_error("config.syntax", source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  Loader loader(source_name);
+  return loader.load(root);
+}
+
+Result<std::shared_ptr<const ServeConfig>> load_serve_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file)
+    return make_error("config.open", "cannot read config file " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse_serve_config(text.str(), path);
+}
+
+}  // namespace x402proxy::config

@@ -1,0 +1,77 @@
+// The `serve` configuration (DESIGN "Config (serve)"): parsed once from YAML into immutable
+// structs, validated up front, and shared as std::shared_ptr<const ServeConfig> (STYLE rule 7).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "x402/amount.h"
+#include "x402/networks.h"
+#include "x402/result.h"
+
+namespace x402proxy::config {
+
+struct UpstreamConfig {
+  std::string url;                   // Streamable HTTP endpoint, e.g. http://127.0.0.1:3001/mcp
+  std::vector<std::string> command;  // or a stdio server to spawn (argv)
+};
+
+struct FacilitatorConfig {
+  enum class Kind { remote, embedded };
+  Kind kind = Kind::remote;
+  std::string url;  // remote
+  std::chrono::milliseconds verify_timeout{5000};
+  std::chrono::milliseconds settle_timeout{60000};
+  bool tls_verify = true;
+  std::string ledger = "ledger.sqlite";  // embedded
+  std::string starting_balance = "0";    // embedded: "$10" or atomic units, per payer
+  std::string solana_fee_payer;          // embedded: fee payer address it manages
+};
+
+// One (network, asset) buyers may pay with, resolved through the registry.
+struct AcceptedAsset {
+  const x402::Network* network = nullptr;
+  const x402::Asset* asset = nullptr;
+  std::string pay_to;
+};
+
+// A tool's price as written: free, a USD price, or an exact atomic amount of one asset.
+struct PriceSpec {
+  bool free = true;
+  std::string usd;                     // "$0.001"
+  std::optional<x402::Amount> atomic;  // {amount: "1000", asset: …}
+  std::string asset;                   // with `atomic`: symbol or address it applies to
+  std::string description;
+  int line = 0;  // where it was written, for messages
+};
+
+struct ServeConfig {
+  std::string source;  // file name, for messages
+  std::string listen = "127.0.0.1:8402";
+  UpstreamConfig upstream;
+  FacilitatorConfig facilitator;
+  std::map<std::string, std::string> pay_to;  // "eip155" / "solana" → address
+  std::vector<AcceptedAsset> accept;          // preference order
+  std::map<std::string, PriceSpec> tools;
+  PriceSpec default_price;  // free unless set
+  std::size_t body_limit = 4 * 1024 * 1024;
+  std::uint64_t max_timeout_seconds = 60;
+  std::chrono::seconds clock_skew{5};
+  std::string journal = "payments.sqlite";
+  std::string log_level = "info";
+  unsigned threads = 0;  // 0: one per hardware thread
+};
+
+// Errors name the file, line, column and key, and say what was expected:
+//   proxy.yaml:7:9: tools.add: expected a price like "$0.001", …, got "0.001$"
+Result<std::shared_ptr<const ServeConfig>> load_serve_config(const std::string& path);
+Result<std::shared_ptr<const ServeConfig>> parse_serve_config(const std::string& yaml_text,
+                                                              const std::string& source_name);
+
+}  // namespace x402proxy::config
