@@ -1,6 +1,7 @@
 // The seam between the paywall and whoever checks and moves the money: a remote x402 facilitator
-// (HTTP, facilitator/remote_facilitator.h) or the embedded one (facilitator/embedded_facilitator.h).
-// The paywall does not know which one it talks to (compare Envoy's ext_authz Client).
+// (HTTP, facilitator/remote_facilitator.h) or the embedded one
+// (facilitator/embedded_facilitator.h). The paywall does not know which one it talks to (compare
+// Envoy's ext_authz Client).
 #pragma once
 
 #include <string>

@@ -1,0 +1,77 @@
+// A small HTTP(S) client for calling services such as an x402 facilitator: one deadline covers a
+// whole call (resolve, connect, TLS handshake, write, read), TLS peers are verified by default
+// (system CA store, SNI, host name), responses are size-limited, and idle keep-alive connections
+// are reused. Thread-safe: any number of coroutines on any threads may call request().
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "x402/result.h"
+
+namespace x402proxy::facilitator {
+
+struct HttpClientOptions {
+  bool tls_verify = true;
+  std::size_t max_response_bytes = 1024 * 1024;
+  std::size_t max_idle_connections = 8;
+  std::chrono::milliseconds max_idle_age{std::chrono::seconds(4)};
+};
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string body;
+};
+
+// reason: "http.timeout", "http.unreachable" (DNS, connect, TLS, I/O), "http.too_large",
+// "http.url".
+using HttpResult = Result<HttpResponse>;
+
+class HttpClient {
+ public:
+  // `base_url`: http://host[:port][/prefix] or https://…; request paths are appended to the prefix.
+  static Result<std::shared_ptr<HttpClient>> create(boost::asio::any_io_executor executor,
+                                                    const std::string& base_url,
+                                                    HttpClientOptions options = {});
+  ~HttpClient();
+
+  // `retry_stale`: when a reused connection fails before any answer, try once on a new connection.
+  // Only for idempotent calls: a POST that changes state must not be sent twice.
+  boost::asio::awaitable<HttpResult> request(
+      boost::beast::http::verb method, const std::string& path, std::string body,
+      std::vector<std::pair<std::string, std::string>> headers, std::chrono::milliseconds budget,
+      bool retry_stale);
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  struct Connection;
+  HttpClient(boost::asio::any_io_executor executor, HttpClientOptions options);
+  std::unique_ptr<Connection> take_idle();
+  void give_back(std::unique_ptr<Connection> connection);
+  boost::asio::awaitable<Result<std::unique_ptr<Connection>>> connect(
+      std::chrono::steady_clock::time_point deadline);
+
+  boost::asio::any_io_executor executor_;
+  HttpClientOptions options_;
+  std::string base_url_;
+  bool tls_ = false;
+  std::string host_;
+  std::string port_;
+  std::string prefix_;
+  boost::asio::ssl::context tls_context_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+}  // namespace x402proxy::facilitator
