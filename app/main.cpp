@@ -1,12 +1,74 @@
-// x402-mcp-proxy: subcommand dispatch only; each subcommand lives in its own module.
+// x402-mcp-proxy: argument parsing and subcommand dispatch only; each command lives in its module.
 #include <cstdio>
+#include <cstring>
+#include <string>
 #include <string_view>
 
+#include "config/price_table.h"
+#include "config/serve_config.h"
+#include "proxy/serve_command.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: x402-mcp-proxy <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve --config FILE        the paywall in front of an upstream MCP server\n"
+    "  check --config FILE        validate a serve config and print its price table\n"
+    "  --help                     this text\n";
+
+// The value of `--name VALUE` or `--name=VALUE`, or "" when absent.
+std::string option(int argc, char** argv, std::string_view name) {
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == name && i + 1 < argc)
+      return argv[i + 1];
+    if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+      return std::string(arg.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
+int run_check(const std::string& path) {
+  using namespace x402proxy;
+  auto loaded = config::load_serve_config(path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+    return 1;
+  }
+  // Solana offers name the facilitator's fee payer, known only at run time from /supported; the
+  // table shows a placeholder for it.
+  std::string fee_payer = (*loaded)->facilitator.solana_fee_payer;
+  if (fee_payer.empty())
+    fee_payer = "(facilitator fee payer)";
+  auto table = config::build_price_table(**loaded, fee_payer);
+  if (!table.ok()) {
+    std::fprintf(stderr, "%s\n", table.error().message.c_str());
+    return 1;
+  }
+  std::fputs(config::format_price_table(**loaded, *table).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: x402-mcp-proxy <serve|check|facilitator|keygen|pay> [options]\n");
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string_view command = argv[1];
+  std::string config_path = option(argc, argv, "--config");
+  if ((command == "serve" || command == "check") && config_path.empty()) {
+    std::fprintf(stderr, "x402-mcp-proxy %s: --config FILE is required\n", argv[1]);
     return 2;
   }
-  std::fprintf(stderr, "x402-mcp-proxy: unknown command '%s'\n", argv[1]);
+  if (command == "serve")
+    return x402proxy::proxy::run_serve_command(config_path);
+  if (command == "check")
+    return run_check(config_path);
+  std::fprintf(stderr, "x402-mcp-proxy: unknown command '%s'\n\n%s", argv[1], kUsage);
   return 2;
 }

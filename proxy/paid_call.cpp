@@ -52,7 +52,7 @@ net::awaitable<bool> PaidCall::reply_payment_required(std::string error) {
   required.x402_version = 2;
   required.error = std::move(error);
   // x402 MCP transport: the resource of a tool is mcp://tool/<name>.
-  required.resource.url = "mcp://tool/" + offer_.tool;
+  required.resource.url = "mcp://tool/" + call_.tool_name;
   if (!offer_.description.empty())
     required.resource.description = offer_.description;
   required.accepts = offer_.accepts;
@@ -87,7 +87,7 @@ net::awaitable<bool> PaidCall::run() {
   }
   payment_ = std::move(**extracted);
 
-  auto matched = match_offer(offer_, *payment_);
+  auto matched = match_offer(offer_, *payment_, call_.tool_name);
   if (!matched.ok())
     co_return co_await reply_payment_required(matched.error().message);
   requirement_ = *matched;
@@ -113,7 +113,7 @@ net::awaitable<bool> PaidCall::run() {
       co_return co_await reply_payment_required(
           failure.reason + (failure.message.empty() ? "" : ": " + failure.message));
     }
-    spdlog::warn("verify failed for tool {}: {} ({})", offer_.tool, failure.message,
+    spdlog::warn("verify failed for tool {}: {} ({})", call_.tool_name, failure.message,
                  describe(failure.kind));
     co_return co_await reply_rpc_error(rpc_code::facilitator_unavailable,
                                        "payment could not be verified: facilitator unavailable (" +
@@ -123,7 +123,7 @@ net::awaitable<bool> PaidCall::run() {
   }
 
   JournalEntry entry;
-  entry.tool = offer_.tool;
+  entry.tool = call_.tool_name;
   entry.network = requirement_->network;
   entry.asset = requirement_->asset;
   entry.amount = requirement_->amount;
@@ -217,8 +217,8 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
   if (!settled.ok()) {
     const auto& failure = settled.error();
     std::string reason = failure.reason.empty() ? describe(failure.kind) : failure.reason;
-    spdlog::warn("settlement failed for tool {} (journal row {}): {} {}", offer_.tool, journal_id_,
-                 reason, failure.message);
+    spdlog::warn("settlement failed for tool {} (journal row {}): {} {}", call_.tool_name,
+                 journal_id_, reason, failure.message);
     if (auto s = state_.journal->update(journal_id_, PaymentState::settle_failed, {},
                                         reason + ": " + failure.message);
         !s.ok()) {
@@ -228,7 +228,7 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
     x402::PaymentRequired required;
     required.error = "Payment settlement failed: " + reason +
                      (failure.message.empty() ? "" : " (" + failure.message + ")");
-    required.resource.url = "mcp://tool/" + offer_.tool;
+    required.resource.url = "mcp://tool/" + call_.tool_name;
     if (!offer_.description.empty())
       required.resource.description = offer_.description;
     required.accepts = offer_.accepts;

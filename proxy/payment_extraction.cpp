@@ -85,7 +85,8 @@ Result<std::optional<x402::PaymentPayload>> extract_payment(
 }
 
 Result<const x402::PaymentRequirements*> match_offer(const ToolOffer& offer,
-                                                     const x402::PaymentPayload& payment) {
+                                                     const x402::PaymentPayload& payment,
+                                                     std::string_view tool) {
   for (const x402::PaymentRequirements& offered : offer.accepts) {
     if (payment.x402_version >= 2) {
       if (x402::requirements_match(offered, payment.accepted))
@@ -111,7 +112,7 @@ Result<const x402::PaymentRequirements*> match_offer(const ToolOffer& offer,
                         payment.accepted.scheme + " " + payment.accepted.amount + " of " +
                         payment.accepted.asset + " on " + payment.accepted.network + " to " +
                         payment.accepted.pay_to + ") match none of the offers for tool \"" +
-                        offer.tool + "\" (" + offered_list + ")");
+                        std::string(tool) + "\" (" + offered_list + ")");
 }
 
 std::string body_without_payment(McpPost& post) {

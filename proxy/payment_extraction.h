@@ -27,7 +27,8 @@ Result<std::optional<x402::PaymentPayload>> extract_payment(
 // client may add to `extra`, never change it); v1: same scheme, and the same network by name.
 // The server's own object is returned: it, not the client's copy, is what gets verified.
 Result<const x402::PaymentRequirements*> match_offer(const ToolOffer& offer,
-                                                     const x402::PaymentPayload& payment);
+                                                     const x402::PaymentPayload& payment,
+                                                     std::string_view tool);
 
 // The body the upstream receives for a paid call: params._meta without "x402/payment" (and without
 // _meta if that was its only key). Everything else is kept as the client sent it.
