@@ -35,10 +35,11 @@ class Loader {
   Result<std::shared_ptr<const ServeConfig>> load(const YAML::Node& root) {
     if (!root.IsMap())
       return fields_.error_at(root, "(top level)", "expected a map of settings");
-    if (auto s = fields_.only_keys(
-            root, "",
-            {"listen", "upstream", "facilitator", "pay_to", "accept", "tools", "default",
-             "body_limit", "max_timeout_seconds", "clock_skew", "journal", "log_level", "threads"});
+    if (auto s =
+            fields_.only_keys(root, "",
+                              {"listen", "upstream", "facilitator", "pay_to", "accept", "tools",
+                               "default", "body_limit", "read_timeout", "max_timeout_seconds",
+                               "clock_skew", "journal", "log_level", "threads"});
         !s.ok()) {
       return s.error();
     }
@@ -66,6 +67,12 @@ class Loader {
       if (!v.ok())
         return v.error();
       config_->body_limit = *v;
+    }
+    if (auto node = root["read_timeout"]) {
+      auto v = fields_.duration(node, "read_timeout");
+      if (!v.ok())
+        return v.error();
+      config_->read_timeout = *v;
     }
     if (auto node = root["max_timeout_seconds"]) {
       auto v = fields_.unsigned_integer(node, "max_timeout_seconds");

@@ -61,6 +61,7 @@ struct ServeConfig {
   std::map<std::string, PriceSpec> tools;
   PriceSpec default_price;  // free unless set
   std::size_t body_limit = 4 * 1024 * 1024;
+  std::chrono::milliseconds read_timeout{30000};  // a whole request must arrive within this
   std::uint64_t max_timeout_seconds = 60;
   std::chrono::seconds clock_skew{5};
   std::string journal = "payments.sqlite";

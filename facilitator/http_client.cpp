@@ -183,11 +183,15 @@ net::awaitable<HttpResult> HttpClient::request(
     connection->plain.expires_at(deadline);
     bool reusable = false;
     bool answered = false;
-    HttpResult result = connection->tls
-                            ? co_await exchange(*connection->tls, connection->buffer, request,
-                                                options_.max_response_bytes, reusable, answered)
-                            : co_await exchange(connection->plain, connection->buffer, request,
-                                                options_.max_response_bytes, reusable, answered);
+    // (No co_await inside ?: — GCC 12 destroys the temporaries of such expressions twice.)
+    HttpResult result = make_error("http.unreachable", "not sent");
+    if (connection->tls) {
+      result = co_await exchange(*connection->tls, connection->buffer, request,
+                                 options_.max_response_bytes, reusable, answered);
+    } else {
+      result = co_await exchange(connection->plain, connection->buffer, request,
+                                 options_.max_response_bytes, reusable, answered);
+    }
     if (result.ok()) {
       if (reusable)
         give_back(std::move(connection));

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -59,12 +60,13 @@ net::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
     ec = outcome.upstream_error;
   }
   if (ec && !outcome.response_started) {
-    co_return co_await write_reply(
-        client,
-        ec == beast::error::timeout ? http::status::gateway_timeout : http::status::bad_gateway,
+    const auto status =
+        ec == beast::error::timeout ? http::status::gateway_timeout : http::status::bad_gateway;
+    std::string body =
         jsonrpc_error(nullptr, rpc_code::upstream_unavailable,
-                      "upstream " + state.upstream->endpoint().url + " failed: " + ec.message()),
-        keep_alive, state.options.client_write_timeout);
+                      "upstream " + state.upstream->endpoint().url + " failed: " + ec.message());
+    co_return co_await write_reply(client, status, std::move(body), keep_alive,
+                                   state.options.client_write_timeout);
   }
   if (outcome.upstream_reusable)
     state.upstream->release(std::move(*acquired));
@@ -90,10 +92,11 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
   auto inspected = inspect_mcp_post(request.body());
   if (!inspected.ok()) {
     const bool parse = inspected.error().reason == "jsonrpc.parse";
-    co_return co_await bad_request(
-        state, client, http::status::bad_request, nullptr,
-        parse ? rpc_code::parse_error : rpc_code::invalid_request,
-        (parse ? "Parse error: " : "Invalid Request: ") + inspected.error().message);
+    const int code = parse ? rpc_code::parse_error : rpc_code::invalid_request;
+    std::string message =
+        (parse ? "Parse error: " : "Invalid Request: ") + inspected.error().message;
+    co_return co_await bad_request(state, client, http::status::bad_request, nullptr, code,
+                                   message);
   }
   McpPost& post = *inspected;
   const ToolOffer* priced = nullptr;
@@ -156,16 +159,35 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
     parser.body_limit(state->options.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(state->options.header_limit));
     // Waiting for the next request on an idle keep-alive connection gets the keep-alive timeout;
-    // once bytes arrive, the whole request must come within the read timeout.
-    client.expires_after(buffer.size() == 0 ? state->options.keep_alive_timeout
-                                            : state->options.request_read_timeout);
+    // once bytes arrive, the rest of the request must come within the read timeout. A timer
+    // cancels the read (rather than the stream's own expiry, which closes the socket) so that a
+    // slow client can still be told 408.
+    const bool idle = buffer.size() == 0;
+    bool timed_out = false;
+    net::steady_timer timer(client.get_executor(), idle ? state->options.keep_alive_timeout
+                                                        : state->options.request_read_timeout);
+    auto on_deadline = [&client, &timed_out](const boost::system::error_code& wait_error) {
+      if (wait_error)
+        return;  // cancelled: the request arrived in time
+      timed_out = true;
+      boost::system::error_code ignored;
+      client.socket().cancel(ignored);
+    };
+    timer.async_wait(on_deadline);
+    client.expires_never();
     co_await http::async_read_header(client, buffer, parser,
                                      net::redirect_error(net::use_awaitable, ec));
     if (!ec && !parser.is_done()) {
-      client.expires_after(state->options.request_read_timeout);
+      if (idle) {
+        timer.expires_after(state->options.request_read_timeout);
+        timer.async_wait(on_deadline);
+      }
       co_await http::async_read(client, buffer, parser,
                                 net::redirect_error(net::use_awaitable, ec));
     }
+    timer.cancel();
+    if (timed_out)
+      ec = beast::error::timeout;
     if (ec) {
       if (ec == http::error::body_limit) {
         co_await write_reply(

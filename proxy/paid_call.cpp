@@ -110,8 +110,12 @@ net::awaitable<bool> PaidCall::run() {
     state_.replay_guard->release(checked_.replay_key);
     const auto& failure = verified.error();
     if (failure.kind == facilitator::FailureKind::payment_rejected) {
-      co_return co_await reply_payment_required(
-          failure.reason + (failure.message.empty() ? "" : ": " + failure.message));
+      // Built before the co_await: GCC 12 mishandles conditional temporaries in a co_await
+      // full-expression.
+      std::string reason = failure.reason;
+      if (!failure.message.empty())
+        reason += ": " + failure.message;
+      co_return co_await reply_payment_required(std::move(reason));
     }
     spdlog::warn("verify failed for tool {}: {} ({})", call_.tool_name, failure.message,
                  describe(failure.kind));
@@ -175,9 +179,13 @@ net::awaitable<bool> PaidCall::forward() {
     co_return co_await stream.pass_through_unpaid();
   }
   auto conclude_fn = [this](json::value message) { return conclude(std::move(message)); };
-  auto finished = stream.is_event_stream()
-                      ? co_await stream.finish_event_stream(call_.id, conclude_fn)
-                      : co_await stream.finish_json(call_.id, conclude_fn);
+  // (No co_await inside ?: — GCC 12 destroys the temporaries of such expressions twice.)
+  PaidFinish finished;
+  if (stream.is_event_stream()) {
+    finished = co_await stream.finish_event_stream(call_.id, conclude_fn);
+  } else {
+    finished = co_await stream.finish_json(call_.id, conclude_fn);
+  }
   if (!finished.concluded) {
     give_back_payment(finished.failure);
     if (!finished.response_started) {

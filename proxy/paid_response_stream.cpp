@@ -207,13 +207,16 @@ net::awaitable<PaidFinish> PaidResponseStream::finish_event_stream(const json::v
       break;
     splitter.feed(std::string_view(chunk_.data(), got));
     while (auto event = splitter.next()) {
-      auto message = event->data.empty() ? Result<json::value>(make_error("", ""))
-                                         : x402::parse_strict_json(event->data);
+      Result<json::value> message = make_error("sse.empty", "no data");
+      if (!event->data.empty())
+        message = x402::parse_strict_json(event->data);
       if (message.ok() && is_final_response(*message, id)) {
         finish.concluded = true;
         std::string answer = co_await conclude(std::move(message).value());
-        client_alive = client_alive && co_await write_to_client(rebuild_event(event->raw, answer));
-        client_alive = client_alive && co_await write_to_client({});
+        if (client_alive)
+          client_alive = co_await write_to_client(rebuild_event(event->raw, answer));
+        if (client_alive)
+          client_alive = co_await write_to_client({});
         // The final response ends the call's stream; anything after it is not ours to wait for.
         finish.upstream_reusable = parser_.is_done() && parser_.get().keep_alive();
         finish.client_ok = client_alive && client_keep_alive_;

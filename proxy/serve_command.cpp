@@ -67,6 +67,7 @@ int run_serve_command(const std::string& config_path) {
   auto state = std::make_shared<ServeState>();
   state->options.body_limit = cfg->body_limit;
   state->options.clock_skew = cfg->clock_skew;
+  state->options.request_read_timeout = cfg->read_timeout;
 
   if (cfg->facilitator.kind == config::FacilitatorConfig::Kind::embedded) {
     std::fprintf(stderr,

@@ -1,0 +1,131 @@
+// A running `x402-mcp-proxy serve` (the real binary, a child process) in front of the test MCP
+// upstream, with the fake facilitator, on ephemeral loopback ports.
+#pragma once
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "tests/support/child_process.h"
+#include "tests/support/fake_facilitator.h"
+#include "tests/support/http_test_client.h"
+#include "tests/support/mcp_upstream.h"
+
+namespace x402proxy::testing {
+
+inline constexpr const char* kPayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+inline constexpr const char* kPayer = "0x857b06519E91e3A54538791bDbb0E22373e36b66";
+
+inline constexpr const char* kPricedTools =
+    "tools:\n  echo: free\n  add: \"$0.001\"\n  slow_progress: \"$0.002\"\n"
+    "  fail: \"$0.001\"\n  input_needed: \"$0.001\"\n  cut_stream: \"$0.001\"\n";
+
+struct ServeOptionsForTest {
+  std::string tools = kPricedTools;
+  std::string extra_yaml;
+  std::string upstream_url;  // default: the test upstream
+  McpUpstreamOptions upstream;
+};
+
+struct ServeFixture {
+  explicit ServeFixture(ServeOptionsForTest options = {})
+      : upstream(make_mcp_upstream(options.upstream)), dir(make_temp_dir("serve-test")) {
+    std::ofstream(dir + "/proxy.yaml")
+        << "listen: 127.0.0.1:0\n"
+        << "upstream: { url: "
+        << (options.upstream_url.empty() ? upstream.url("/mcp") : options.upstream_url) << " }\n"
+        << "facilitator: { url: " << facilitator.url()
+        << ", verify_timeout: 1s, settle_timeout: 2s }\n"
+        << "pay_to: { eip155: \"" << kPayTo << "\" }\n"
+        << "accept: [ { network: base-sepolia, asset: USDC } ]\n"
+        << options.tools << "journal: " << dir << "/payments.sqlite\n"
+        << "body_limit: 64KiB\nread_timeout: 1s\nthreads: 2\nlog_level: warn\n"
+        << options.extra_yaml;
+    proxy = std::make_unique<ChildProcess>(
+        std::vector<std::string>{proxy_binary(), "serve", "--config", dir + "/proxy.yaml"},
+        dir + "/proxy.log");
+    auto line = proxy->wait_for_line("listening on", std::chrono::seconds(10));
+    INFO(proxy->output());
+    REQUIRE(line);
+    port = port_from_listening_line(*line);
+  }
+
+  std::size_t upstream_tool_calls(const std::string& tool) const {
+    std::size_t n = 0;
+    for (const auto& r : upstream.requests()) {
+      n += r.body.find("\"tools/call\"") != std::string::npos &&
+           r.body.find("\"name\":\"" + tool + "\"") != std::string::npos;
+    }
+    return n;
+  }
+
+  TestHttpServer upstream;
+  FakeFacilitator facilitator;
+  std::string dir;
+  std::unique_ptr<ChildProcess> proxy;
+  unsigned short port = 0;
+};
+
+inline std::string tool_call(const std::string& tool, const std::string& arguments = "{}",
+                             const std::string& meta = "", int id = 1) {
+  std::string body = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+                     R"(,"method":"tools/call","params":{"name":")" + tool + R"(","arguments":)" +
+                     arguments;
+  if (!meta.empty())
+    body += R"(,"_meta":)" + meta;
+  return body + "}}";
+}
+
+inline boost::json::object result_of(const HttpReply& reply) {
+  INFO(reply.status << " " << reply.body << " " << reply.error);
+  REQUIRE(reply.status == 200);
+  auto message = boost::json::parse(reply.body).as_object();
+  REQUIRE(message.contains("result"));
+  return message.at("result").as_object();
+}
+
+inline std::int64_t unix_now() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+inline std::string random_nonce() {
+  static thread_local std::mt19937_64 random(std::random_device{}());
+  static const char* hex = "0123456789abcdef";
+  std::string nonce = "0x";
+  for (int i = 0; i < 64; ++i)
+    nonce.push_back(hex[random() % 16]);
+  return nonce;
+}
+
+// An EVM exact payment for `accepted` as the reference client shapes it. The fake facilitator does
+// not check signatures; the proxy's local checks look at every other field.
+inline boost::json::object evm_payment(const boost::json::object& accepted,
+                                       const std::string& nonce = random_nonce()) {
+  boost::json::object authorization{{"from", kPayer},
+                                    {"to", accepted.at("payTo")},
+                                    {"value", accepted.at("amount")},
+                                    {"validAfter", std::to_string(unix_now() - 600)},
+                                    {"validBefore", std::to_string(unix_now() + 60)},
+                                    {"nonce", nonce}};
+  return boost::json::object{
+      {"x402Version", 2},
+      {"accepted", accepted},
+      {"payload", {{"signature", "0x" + std::string(130, 'a')}, {"authorization", authorization}}}};
+}
+
+// The first offer of a payment-required tool result.
+inline boost::json::object first_offer(const boost::json::object& result) {
+  return result.at("structuredContent").at("accepts").as_array().at(0).as_object();
+}
+
+inline std::string meta_with_payment(const boost::json::object& payment) {
+  return boost::json::serialize(boost::json::object{{"x402/payment", payment}});
+}
+
+}  // namespace x402proxy::testing

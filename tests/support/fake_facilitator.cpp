@@ -1,0 +1,110 @@
+#include "tests/support/fake_facilitator.h"
+
+#include <boost/json.hpp>
+
+namespace x402proxy::testing {
+namespace json = boost::json;
+
+FakeFacilitator::FakeFacilitator()
+    : server_(std::make_unique<TestHttpServer>(
+          [this](const RecordedRequest& request) { return answer(request); })) {}
+
+void FakeFacilitator::set_invalid_reason(std::string reason) {
+  std::lock_guard lock(mutex_);
+  invalid_reason_ = std::move(reason);
+}
+
+std::size_t FakeFacilitator::verify_calls() const {
+  std::size_t n = 0;
+  for (const auto& r : server_->requests())
+    n += r.target == "/verify";
+  return n;
+}
+
+std::size_t FakeFacilitator::settle_calls() const {
+  std::size_t n = 0;
+  for (const auto& r : server_->requests())
+    n += r.target == "/settle";
+  return n;
+}
+
+TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
+  TestResponse response;
+  response.headers = {{"Content-Type", "application/json"}};
+  const Mode mode = mode_;
+  if (request.target == "/supported") {
+    response.body =
+        R"({"kinds":[{"x402Version":2,"scheme":"exact","network":"eip155:84532"},)"
+        R"({"x402Version":2,"scheme":"exact","network":"solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1",)"
+        R"("extra":{"feePayer":"EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd"}}],"extensions":[],"signers":{}})";
+    return response;
+  }
+  std::string payer = "0x857b06519E91e3A54538791bDbb0E22373e36b66";
+  std::string network = "eip155:84532";
+  try {
+    auto body = json::parse(request.body).as_object();
+    const auto& payload = body.at("paymentPayload").as_object();
+    if (auto* p = payload.if_contains("payload")) {
+      if (auto* a = p->as_object().if_contains("authorization")) {
+        payer = std::string(a->as_object().at("from").as_string());
+      }
+    }
+    network = std::string(body.at("paymentRequirements").at("network").as_string());
+  } catch (...) {
+    response.status = 400;
+    response.body = R"({"error":"Missing paymentPayload or paymentRequirements"})";
+    return response;
+  }
+  const bool verify = request.target == "/verify";
+  switch (mode) {
+    case Mode::http_500:
+      response.status = 500;
+      response.body = R"({"error":"internal error"})";
+      return response;
+    case Mode::malformed:
+      response.body = "{not json";
+      return response;
+    case Mode::hang_up:
+      response.hang_up = true;
+      return response;
+    case Mode::slow:
+      response.delay = std::chrono::milliseconds(slow_delay_ms_.load());
+      break;
+    case Mode::slow_settle:
+      if (!verify)
+        response.delay = std::chrono::milliseconds(slow_delay_ms_.load());
+      break;
+    case Mode::invalid:
+      if (verify) {
+        std::lock_guard lock(mutex_);
+        response.body = json::serialize(
+            json::object{{"isValid", false}, {"invalidReason", invalid_reason_}, {"payer", payer}});
+        return response;
+      }
+      break;
+    case Mode::settle_fails:
+      if (!verify) {
+        response.body = json::serialize(json::object{{"success", false},
+                                                     {"errorReason", "insufficient_funds"},
+                                                     {"transaction", ""},
+                                                     {"network", network},
+                                                     {"payer", payer}});
+        return response;
+      }
+      break;
+    case Mode::valid:
+      break;
+  }
+  if (verify) {
+    response.body = json::serialize(json::object{{"isValid", true}, {"payer", payer}});
+  } else {
+    response.body = json::serialize(json::object{
+        {"success", true},
+        {"transaction", "0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"},
+        {"network", network},
+        {"payer", payer}});
+  }
+  return response;
+}
+
+}  // namespace x402proxy::testing

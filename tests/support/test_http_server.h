@@ -1,0 +1,70 @@
+// A real HTTP server for tests, on 127.0.0.1 and an ephemeral port, running on its own thread.
+// Tests give it a handler; it records every request exactly as received (headers and raw body
+// bytes) and can answer slowly, stream chunks over time (SSE), or hang up without answering.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace x402proxy::testing {
+
+struct RecordedRequest {
+  std::string method;
+  std::string target;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;                            // raw bytes as received
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+struct TestResponse {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // When set, the body is sent chunked: each piece after its delay (an SSE stream, say).
+  std::vector<std::pair<std::chrono::milliseconds, std::string>> chunks;
+  std::chrono::milliseconds delay{0};  // before anything is sent
+  bool hang_up = false;                // close the connection without answering
+};
+
+using TestHandler = std::function<TestResponse(const RecordedRequest&)>;
+
+class TestHttpServer {
+ public:
+  explicit TestHttpServer(TestHandler handler);
+  ~TestHttpServer();
+  TestHttpServer(const TestHttpServer&) = delete;
+  TestHttpServer& operator=(const TestHttpServer&) = delete;
+
+  unsigned short port() const { return port_; }
+  std::string url(const std::string& path = "") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::vector<RecordedRequest> requests() const;
+  std::size_t connections() const { return connections_; }
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  unsigned short port_ = 0;
+  std::atomic<std::size_t> connections_{0};
+  mutable std::mutex mutex_;
+  std::vector<RecordedRequest> requests_;
+  TestHandler handler_;
+  std::thread thread_;
+
+  friend struct TestHttpServerAccess;
+};
+
+}  // namespace x402proxy::testing
