@@ -23,7 +23,7 @@ Result<Statement> prepare(sqlite3* db, const char* sql) {
   return Statement(raw);
 }
 
-void bind(sqlite3_stmt* statement, int index, const std::string& text) {
+void bind_text(sqlite3_stmt* statement, int index, const std::string& text) {
   sqlite3_bind_text(statement, index, text.c_str(), static_cast<int>(text.size()),
                     SQLITE_TRANSIENT);
 }
@@ -101,9 +101,9 @@ Result<x402::Amount> Ledger::balance_locked(const std::string& network, const st
       db_, "SELECT amount FROM balances WHERE network = ?1 AND asset = ?2 AND account = ?3");
   if (!statement.ok())
     return statement.error();
-  bind(statement->get(), 1, network);
-  bind(statement->get(), 2, asset);
-  bind(statement->get(), 3, account);
+  bind_text(statement->get(), 1, network);
+  bind_text(statement->get(), 2, asset);
+  bind_text(statement->get(), 3, account);
   int rc = sqlite3_step(statement->get());
   if (rc == SQLITE_DONE)
     return starting_balance_;
@@ -123,10 +123,10 @@ Status Ledger::set_balance_locked(const std::string& network, const std::string&
               " ON CONFLICT (network, asset, account) DO UPDATE SET amount = ?4");
   if (!statement.ok())
     return statement.error();
-  bind(statement->get(), 1, network);
-  bind(statement->get(), 2, asset);
-  bind(statement->get(), 3, account);
-  bind(statement->get(), 4, x402::to_string(value));
+  bind_text(statement->get(), 1, network);
+  bind_text(statement->get(), 2, asset);
+  bind_text(statement->get(), 3, account);
+  bind_text(statement->get(), 4, x402::to_string(value));
   if (sqlite3_step(statement->get()) != SQLITE_DONE)
     return sql_error(db_);
   return ok_status();
@@ -147,16 +147,16 @@ Status Ledger::record(const LedgerTransfer& transfer) {
                      std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count());
-  bind(insert->get(), 2, transfer.network);
-  bind(insert->get(), 3, transfer.asset);
-  bind(insert->get(), 4, transfer.payer);
-  bind(insert->get(), 5, transfer.payee);
-  bind(insert->get(), 6, x402::to_string(transfer.amount));
-  bind(insert->get(), 7, transfer.payment_id);
-  bind(insert->get(), 8, transfer.resource);
-  bind(insert->get(), 9, transfer.transaction);
+  bind_text(insert->get(), 2, transfer.network);
+  bind_text(insert->get(), 3, transfer.asset);
+  bind_text(insert->get(), 4, transfer.payer);
+  bind_text(insert->get(), 5, transfer.payee);
+  bind_text(insert->get(), 6, x402::to_string(transfer.amount));
+  bind_text(insert->get(), 7, transfer.payment_id);
+  bind_text(insert->get(), 8, transfer.resource);
+  bind_text(insert->get(), 9, transfer.transaction);
   int rc = sqlite3_step(insert->get());
-  if (rc == SQLITE_CONSTRAINT) {
+  if (rc == SQLITE_CONSTRAINT && sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE) {
     return make_error("duplicate_settlement", "this payment has already been settled");
   }
   if (rc != SQLITE_DONE)
@@ -191,7 +191,7 @@ Result<bool> Ledger::was_settled(const std::string& payment_id) {
   auto statement = prepare(db_, "SELECT 1 FROM transfers WHERE payment_id = ?1");
   if (!statement.ok())
     return statement.error();
-  bind(statement->get(), 1, payment_id);
+  bind_text(statement->get(), 1, payment_id);
   int rc = sqlite3_step(statement->get());
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return sql_error(db_);

@@ -24,7 +24,9 @@ LedgerTransfer transfer(std::string id, unsigned amount) {
 TEST_CASE("a settlement moves the amount from payer to payee", "[ledger]") {
   auto ledger = Ledger::open(":memory:", 5000);
   REQUIRE(ledger.ok());
-  REQUIRE((*ledger)->record(transfer("a", 1200)).ok());
+  auto first = (*ledger)->record(transfer("a", 1200));
+  INFO((first.ok() ? "" : first.error().message));
+  REQUIRE(first.ok());
   auto t = transfer("", 0);
   CHECK(*(*ledger)->balance(t.network, t.asset, "0xPayer") == 3800);
   CHECK(*(*ledger)->balance(t.network, t.asset, "0xPayee") == 6200);
