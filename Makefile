@@ -16,7 +16,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	./examples/demo.sh $(BUILD)
+	./examples/demo.sh $(BUILD) $(DEMO_ARGS)
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
