@@ -6,21 +6,26 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "signers/evm/exact_evm_payment.h"
+#include "signers/key_material.h"
 #include "tests/support/child_process.h"
 #include "tests/support/fake_facilitator.h"
 #include "tests/support/http_test_client.h"
 #include "tests/support/mcp_upstream.h"
+#include "x402/codec.h"
 
 namespace x402proxy::testing {
 
 inline constexpr const char* kPayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
-inline constexpr const char* kPayer = "0x857b06519E91e3A54538791bDbb0E22373e36b66";
+// Anvil/Hardhat account #1: a well-known test key, never used for real money.
+inline constexpr const char* kPayerKey =
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+inline constexpr const char* kPayer = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
 inline constexpr const char* kPricedTools =
     "tools:\n  echo: free\n  add: \"$0.001\"\n  slow_progress: \"$0.002\"\n"
@@ -94,29 +99,28 @@ inline std::int64_t unix_now() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-inline std::string random_nonce() {
-  static thread_local std::mt19937_64 random(std::random_device{}());
-  static const char* hex = "0123456789abcdef";
-  std::string nonce = "0x";
-  for (int i = 0; i < 64; ++i)
-    nonce.push_back(hex[random() % 16]);
-  return nonce;
-}
+// How a test payment departs from an honest one (signed over these values instead).
+struct PaymentTweaks {
+  std::string signed_amount;      // sign for another amount than `accepted` says
+  std::string signed_pay_to;      // sign a transfer to someone else
+  std::int64_t clock_offset = 0;  // sign as if it were now + offset seconds
+};
 
-// An EVM exact payment for `accepted` as the reference client shapes it. The fake facilitator does
-// not check signatures; the proxy's local checks look at every other field.
+// A real x402 exact EVM payment for `accepted`, signed by kPayerKey as the reference client does.
 inline boost::json::object evm_payment(const boost::json::object& accepted,
-                                       const std::string& nonce = random_nonce()) {
-  boost::json::object authorization{{"from", kPayer},
-                                    {"to", accepted.at("payTo")},
-                                    {"value", accepted.at("amount")},
-                                    {"validAfter", std::to_string(unix_now() - 600)},
-                                    {"validBefore", std::to_string(unix_now() + 60)},
-                                    {"nonce", nonce}};
-  return boost::json::object{
-      {"x402Version", 2},
-      {"accepted", accepted},
-      {"payload", {{"signature", "0x" + std::string(130, 'a')}, {"authorization", authorization}}}};
+                                       PaymentTweaks tweaks = {}) {
+  auto requirement = x402proxy::x402::requirements_from_json(accepted, 2);
+  REQUIRE(requirement.ok());
+  if (!tweaks.signed_amount.empty())
+    requirement->amount = tweaks.signed_amount;
+  if (!tweaks.signed_pay_to.empty())
+    requirement->pay_to = tweaks.signed_pay_to;
+  auto secret = x402proxy::signers::parse_key_text(kPayerKey);
+  auto key = x402proxy::signers::evm::EvmKey::from_secret(std::move(secret).value());
+  auto payload = x402proxy::signers::evm::create_exact_evm_payload(
+      *key, *requirement, unix_now() + tweaks.clock_offset);
+  REQUIRE(payload.ok());
+  return boost::json::object{{"x402Version", 2}, {"accepted", accepted}, {"payload", *payload}};
 }
 
 // The first offer of a payment-required tool result.

@@ -207,31 +207,38 @@ TEST_CASE("payments that do not match the offer are refused with the exact reaso
                Catch::Contains("No matching payment requirements"));
   }
   SECTION("signed amount differs from the price") {
-    auto payment = evm_payment(offer);
-    payment["payload"].as_object()["authorization"].as_object()["value"] = "999";
+    auto payment = evm_payment(offer, {.signed_amount = "999"});
     CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
                Catch::Contains("invalid_exact_evm_authorization_value"));
   }
   SECTION("signed payee differs from payTo") {
-    auto payment = evm_payment(offer);
-    payment["payload"].as_object()["authorization"].as_object()["to"] =
-        "0x0000000000000000000000000000000000000001";
+    auto payment =
+        evm_payment(offer, {.signed_pay_to = "0x0000000000000000000000000000000000000001"});
     CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
                Catch::Contains("invalid_exact_evm_recipient_mismatch"));
   }
   SECTION("expired authorization") {
-    auto payment = evm_payment(offer);
-    payment["payload"].as_object()["authorization"].as_object()["validBefore"] =
-        std::to_string(unix_now() - 30);
+    auto payment = evm_payment(offer, {.clock_offset = -120});
     CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
                Catch::Contains("invalid_exact_evm_payload_authorization_valid_before"));
   }
   SECTION("not yet valid authorization") {
-    auto payment = evm_payment(offer);
-    payment["payload"].as_object()["authorization"].as_object()["validAfter"] =
-        std::to_string(unix_now() + 600);
+    auto payment = evm_payment(offer, {.clock_offset = 1200});
     CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
                Catch::Contains("invalid_exact_evm_payload_authorization_valid_after"));
+  }
+  SECTION("forged signature") {
+    auto payment = evm_payment(offer);
+    auto& signature = payment["payload"].as_object()["signature"].as_string();
+    signature[10] = signature[10] == 'a' ? 'b' : 'a';
+    CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
+               Catch::Contains("invalid_exact_evm_signature"));
+  }
+  SECTION("tampered amount after signing") {
+    auto payment = evm_payment(offer);
+    payment["payload"].as_object()["authorization"].as_object()["value"] = "1";
+    CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
+               Catch::Contains("invalid_exact_evm_signature"));
   }
   SECTION("garbage in the payment field") {
     auto result =
