@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "app/facilitator_command.h"
+#include "app/keygen_command.h"
 #include "config/price_table.h"
 #include "config/serve_config.h"
 #include "proxy/serve_command.h"
@@ -16,6 +18,9 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve --config FILE        the paywall in front of an upstream MCP server\n"
     "  check --config FILE        validate a serve config and print its price table\n"
+    "  facilitator --config FILE  the embedded facilitator as an HTTP service\n"
+    "                             (/verify, /settle, /supported); moves no money on any chain\n"
+    "  keygen evm --out FILE      write a new private key (mode 0600) and print its address\n"
     "  --help                     this text\n";
 
 // The value of `--name VALUE` or `--name=VALUE`, or "" when absent.
@@ -61,7 +66,8 @@ int main(int argc, char** argv) {
   }
   std::string_view command = argv[1];
   std::string config_path = option(argc, argv, "--config");
-  if ((command == "serve" || command == "check") && config_path.empty()) {
+  if ((command == "serve" || command == "check" || command == "facilitator") &&
+      config_path.empty()) {
     std::fprintf(stderr, "x402-mcp-proxy %s: --config FILE is required\n", argv[1]);
     return 2;
   }
@@ -69,6 +75,11 @@ int main(int argc, char** argv) {
     return x402proxy::proxy::run_serve_command(config_path);
   if (command == "check")
     return run_check(config_path);
+  if (command == "facilitator")
+    return x402proxy::app::run_facilitator_command(config_path);
+  if (command == "keygen") {
+    return x402proxy::app::run_keygen_command(argc > 2 ? argv[2] : "", option(argc, argv, "--out"));
+  }
   std::fprintf(stderr, "x402-mcp-proxy: unknown command '%s'\n\n%s", argv[1], kUsage);
   return 2;
 }

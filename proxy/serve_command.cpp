@@ -9,8 +9,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "config/facilitator_config.h"
 #include "config/price_table.h"
 #include "config/serve_config.h"
+#include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/remote_facilitator.h"
 #include "proxy/listener.h"
 #include "proxy/local_payment_check.h"
@@ -69,24 +71,43 @@ int run_serve_command(const std::string& config_path) {
   state->options.clock_skew = cfg->clock_skew;
   state->options.request_read_timeout = cfg->read_timeout;
 
+  std::string facilitator_name = cfg->facilitator.url;
   if (cfg->facilitator.kind == config::FacilitatorConfig::Kind::embedded) {
-    std::fprintf(stderr,
-                 "x402-mcp-proxy serve: the embedded facilitator is not available in "
-                 "this build yet; set facilitator.url\n");
-    return 2;
+    auto balance = config::starting_balance_atomic(cfg->facilitator.starting_balance);
+    if (!balance.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: facilitator.starting_balance: %s\n",
+                   balance.error().message.c_str());
+      return 2;
+    }
+    facilitator::EmbeddedOptions embedded;
+    embedded.ledger_path = cfg->facilitator.ledger;
+    embedded.starting_balance = *x402::parse_amount(*balance);
+    embedded.clock_skew = cfg->clock_skew;
+    auto created = facilitator::EmbeddedFacilitator::create(embedded);
+    if (!created.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", created.error().message.c_str());
+      return 2;
+    }
+    state->facilitator = *created;
+    facilitator_name = "embedded (ledger " + cfg->facilitator.ledger + ")";
+    spdlog::warn(
+        "embedded facilitator: payments are verified and recorded in {}, but it moves no "
+        "money on any chain; it is meant for development, tests and closed deployments",
+        cfg->facilitator.ledger);
+  } else {
+    facilitator::RemoteFacilitatorOptions remote;
+    remote.url = cfg->facilitator.url;
+    remote.verify_timeout = cfg->facilitator.verify_timeout;
+    remote.settle_timeout = cfg->facilitator.settle_timeout;
+    remote.tls_verify = cfg->facilitator.tls_verify;
+    auto created = facilitator::RemoteFacilitator::create(context.get_executor(), remote);
+    if (!created.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: facilitator: %s\n",
+                   created.error().message.c_str());
+      return 2;
+    }
+    state->facilitator = *created;
   }
-  facilitator::RemoteFacilitatorOptions remote;
-  remote.url = cfg->facilitator.url;
-  remote.verify_timeout = cfg->facilitator.verify_timeout;
-  remote.settle_timeout = cfg->facilitator.settle_timeout;
-  remote.tls_verify = cfg->facilitator.tls_verify;
-  auto created = facilitator::RemoteFacilitator::create(context.get_executor(), remote);
-  if (!created.ok()) {
-    std::fprintf(stderr, "x402-mcp-proxy serve: facilitator: %s\n",
-                 created.error().message.c_str());
-    return 2;
-  }
-  state->facilitator = *created;
 
   std::string fee_payer;
   if (accepts_solana(*cfg)) {
@@ -159,7 +180,7 @@ int run_serve_command(const std::string& config_path) {
   }
   auto local = (*listener)->local_endpoint();
   spdlog::info("serving {} in front of {} with facilitator {}; {} priced tools{}", cfg->listen,
-               cfg->upstream.url, cfg->facilitator.url, prices->tools().size(),
+               cfg->upstream.url, facilitator_name, prices->tools().size(),
                prices->default_price() ? " and a default price" : "");
   std::fprintf(stderr, "listening on %s:%u\n", local.address().to_string().c_str(),
                static_cast<unsigned>(local.port()));

@@ -34,7 +34,8 @@ inline constexpr const char* kPricedTools =
 struct ServeOptionsForTest {
   std::string tools = kPricedTools;
   std::string extra_yaml;
-  std::string upstream_url;  // default: the test upstream
+  std::string upstream_url;      // default: the test upstream
+  std::string facilitator_yaml;  // default: the fake facilitator
   McpUpstreamOptions upstream;
 };
 
@@ -45,8 +46,9 @@ struct ServeFixture {
         << "listen: 127.0.0.1:0\n"
         << "upstream: { url: "
         << (options.upstream_url.empty() ? upstream.url("/mcp") : options.upstream_url) << " }\n"
-        << "facilitator: { url: " << facilitator.url()
-        << ", verify_timeout: 1s, settle_timeout: 2s }\n"
+        << (options.facilitator_yaml.empty() ? "facilitator: { url: " + facilitator.url() +
+                                                   ", verify_timeout: 1s, settle_timeout: 2s }\n"
+                                             : options.facilitator_yaml)
         << "pay_to: { eip155: \"" << kPayTo << "\" }\n"
         << "accept: [ { network: base-sepolia, asset: USDC } ]\n"
         << options.tools << "journal: " << dir << "/payments.sqlite\n"

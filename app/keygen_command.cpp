@@ -1,0 +1,46 @@
+#include "app/keygen_command.h"
+
+#include <cstdio>
+
+#include "signers/evm/hex.h"
+#include "signers/evm/secp256k1_keys.h"
+#include "signers/key_material.h"
+
+namespace x402proxy::app {
+
+int run_keygen_command(const std::string& family, const std::string& out_path) {
+  if (out_path.empty()) {
+    std::fprintf(stderr, "x402-mcp-proxy keygen: --out FILE is required\n");
+    return 2;
+  }
+  if (family != "evm") {
+    std::fprintf(stderr, "x402-mcp-proxy keygen: unknown key kind '%s' (this build makes: evm)\n",
+                 family.c_str());
+    return 2;
+  }
+  auto secret = signers::random_secret(32);
+  if (!secret.ok()) {
+    std::fprintf(stderr, "x402-mcp-proxy keygen: %s\n", secret.error().message.c_str());
+    return 1;
+  }
+  // The file holds the hex text; the text buffer is itself a secret and is wiped after use.
+  signers::SecretBytes text(66);
+  std::string hex = signers::evm::to_hex(std::span(secret->data(), secret->size()));
+  std::copy(hex.begin(), hex.end(), text.data());
+  std::fill(hex.begin(), hex.end(), '\0');
+  auto key = signers::evm::EvmKey::from_secret(std::move(secret).value());
+  if (!key.ok()) {
+    std::fprintf(stderr, "x402-mcp-proxy keygen: %s\n", key.error().message.c_str());
+    return 1;
+  }
+  std::string_view content(reinterpret_cast<const char*>(text.data()), text.size());
+  if (auto written = signers::write_key_file(out_path, std::string(content) + "\n");
+      !written.ok()) {
+    std::fprintf(stderr, "x402-mcp-proxy keygen: %s\n", written.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s\n", signers::evm::to_checksum_string(key->address()).c_str());
+  return 0;
+}
+
+}  // namespace x402proxy::app

@@ -1,0 +1,92 @@
+#include "config/facilitator_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_fields.h"
+#include "x402/networks.h"
+#include "x402/price.h"
+
+namespace x402proxy::config {
+
+Result<std::string> starting_balance_atomic(const std::string& text) {
+  if (auto atomic = x402::parse_amount(text); atomic.ok())
+    return x402::to_string(*atomic);
+  auto usd = x402::usd_price_to_atomic(text, 6);
+  if (!usd.ok())
+    return usd.error();
+  return x402::to_string(*usd);
+}
+
+Result<std::shared_ptr<const FacilitatorServiceConfig>> parse_facilitator_config(
+    const std::string& yaml_text, const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return make_error("config.syntax", source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  YamlFields fields(source_name);
+  auto config = std::make_shared<FacilitatorServiceConfig>();
+  config->source = source_name;
+  if (auto s = fields.only_keys(
+          root, "",
+          {"listen", "ledger", "starting_balance", "networks", "clock_skew", "log_level"});
+      !s.ok()) {
+    return s.error();
+  }
+  for (auto [key, target] :
+       {std::pair{"listen", &config->listen}, std::pair{"ledger", &config->ledger},
+        std::pair{"log_level", &config->log_level}}) {
+    if (auto node = root[key]) {
+      auto v = fields.scalar(node, key, "a string");
+      if (!v.ok())
+        return v.error();
+      *target = *v;
+    }
+  }
+  if (auto node = root["starting_balance"]) {
+    auto v = fields.scalar(node, "starting_balance", "an amount like \"$5\"");
+    if (!v.ok())
+      return v.error();
+    if (!starting_balance_atomic(*v).ok()) {
+      return fields.error_at(node, "starting_balance",
+                             "expected \"$5\" or atomic units, got " + quote_value(*v));
+    }
+    config->starting_balance = *v;
+  }
+  if (auto node = root["clock_skew"]) {
+    auto v = fields.duration(node, "clock_skew");
+    if (!v.ok())
+      return v.error();
+    config->clock_skew = std::chrono::duration_cast<std::chrono::seconds>(*v);
+  }
+  if (auto node = root["networks"]) {
+    if (!node.IsSequence())
+      return fields.error_at(node, "networks", "expected a list of networks");
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string key = "networks[" + std::to_string(i) + "]";
+      auto v = fields.scalar(node[i], key, "a network");
+      if (!v.ok())
+        return v.error();
+      const x402::Network* network = x402::find_network(*v);
+      if (network == nullptr)
+        return fields.error_at(node[i], key, "unknown network " + quote_value(*v));
+      config->networks.emplace_back(network->caip2);
+    }
+  }
+  return std::shared_ptr<const FacilitatorServiceConfig>(config);
+}
+
+Result<std::shared_ptr<const FacilitatorServiceConfig>> load_facilitator_config(
+    const std::string& path) {
+  std::ifstream file(path);
+  if (!file)
+    return make_error("config.open", "cannot read config file " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse_facilitator_config(text.str(), path);
+}
+
+}  // namespace x402proxy::config

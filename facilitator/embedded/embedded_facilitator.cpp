@@ -1,0 +1,163 @@
+#include "facilitator/embedded/embedded_facilitator.h"
+
+#include <chrono>
+
+#include <openssl/sha.h>
+
+#include "facilitator/rules/evm_exact_rules.h"
+#include "signers/evm/hex.h"
+#include "x402/networks.h"
+
+namespace x402proxy::facilitator {
+namespace {
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+FacilitatorError rejected(const Error& error, const std::string& payer = {}) {
+  return FacilitatorError{FailureKind::payment_rejected, error.reason, error.message, 0, payer};
+}
+
+// The id a settlement reports. No chain is involved, so it is a hash of the payment's identity,
+// shaped like an EVM transaction hash; it is stable, so a client can look the transfer up again.
+std::string ledger_transaction_id(const std::string& payment_id) {
+  std::array<std::uint8_t, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(payment_id.data()), payment_id.size(),
+         digest.data());
+  return signers::evm::to_hex(digest);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<EmbeddedFacilitator>> EmbeddedFacilitator::create(EmbeddedOptions options,
+                                                                         Clock clock) {
+  auto ledger = Ledger::open(options.ledger_path, options.starting_balance);
+  if (!ledger.ok())
+    return ledger.error();
+  if (!clock)
+    clock = system_now;
+  return std::shared_ptr<EmbeddedFacilitator>(
+      new EmbeddedFacilitator(std::move(options), std::move(ledger).value(), std::move(clock)));
+}
+
+FacilitatorResult<EmbeddedFacilitator::Checked> EmbeddedFacilitator::check(
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  const x402::Network* network = x402::find_network(requirements.network);
+  if (network == nullptr) {
+    return rejected(make_error("invalid_network", "unknown network " + requirements.network));
+  }
+  if (!options_.networks.empty() && std::find(options_.networks.begin(), options_.networks.end(),
+                                              network->caip2) == options_.networks.end()) {
+    return rejected(make_error("invalid_network",
+                               "this facilitator does not serve " + std::string(network->caip2)));
+  }
+  if (network->family != x402::NetworkFamily::evm) {
+    return rejected(make_error("unsupported_scheme",
+                               "this build's embedded facilitator verifies EVM payments only"));
+  }
+  auto verified = verify_exact_evm(payment, requirements, clock_(), options_.clock_skew.count());
+  if (!verified.ok())
+    return rejected(verified.error());
+  Checked checked{verified->payer, verified->pay_to, verified->amount, verified->payment_id};
+  auto settled = ledger_->was_settled(checked.payment_id);
+  if (!settled.ok()) {
+    return FacilitatorError{FailureKind::unreachable, "ledger", settled.error().message};
+  }
+  if (*settled) {
+    // The EIP-3009 nonce is spent: on chain, authorizationState(from, nonce) would be true.
+    return rejected(make_error("invalid_exact_evm_nonce_already_used",
+                               "this authorization's nonce has already been used"),
+                    checked.payer);
+  }
+  return checked;
+}
+
+FacilitatorResult<x402::VerifyResponse> EmbeddedFacilitator::verify_now(
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  auto checked = check(payment, requirements);
+  if (!checked.ok())
+    return checked.error();
+  auto balance =
+      ledger_->balance(x402::to_caip2(requirements.network), requirements.asset, checked->payer);
+  if (!balance.ok())
+    return FacilitatorError{FailureKind::unreachable, "ledger", balance.error().message};
+  if (*balance < checked->amount) {
+    return rejected(
+        make_error("insufficient_funds", checked->payer + " holds " + x402::to_string(*balance) +
+                                             ", needs " + x402::to_string(checked->amount)),
+        checked->payer);
+  }
+  x402::VerifyResponse response;
+  response.is_valid = true;
+  response.payer = checked->payer;
+  return response;
+}
+
+FacilitatorResult<x402::SettleResponse> EmbeddedFacilitator::settle_now(
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  auto checked = check(payment, requirements);  // settle re-verifies, as the reference does
+  if (!checked.ok())
+    return checked.error();
+  LedgerTransfer transfer;
+  transfer.network = x402::to_caip2(requirements.network);
+  transfer.asset = requirements.asset;
+  transfer.payer = checked->payer;
+  transfer.payee = checked->payee;
+  transfer.amount = checked->amount;
+  transfer.payment_id = checked->payment_id;
+  transfer.resource = payment.resource ? payment.resource->url : "";
+  transfer.transaction = ledger_transaction_id(checked->payment_id);
+  if (auto recorded = ledger_->record(transfer); !recorded.ok()) {
+    if (recorded.error().reason == "duplicate_settlement") {
+      return rejected(make_error("invalid_exact_evm_nonce_already_used", recorded.error().message),
+                      checked->payer);
+    }
+    if (recorded.error().reason == "insufficient_funds")
+      return rejected(recorded.error(), checked->payer);
+    return FacilitatorError{FailureKind::unreachable, "ledger", recorded.error().message};
+  }
+  x402::SettleResponse response;
+  response.success = true;
+  response.transaction = transfer.transaction;
+  response.network = requirements.network;
+  response.payer = checked->payer;
+  response.amount = x402::to_string(checked->amount);
+  return response;
+}
+
+x402::SupportedResponse EmbeddedFacilitator::supported_now() const {
+  x402::SupportedResponse supported;
+  for (const x402::Network& network : x402::known_networks()) {
+    if (network.family != x402::NetworkFamily::evm)
+      continue;
+    if (!options_.networks.empty() && std::find(options_.networks.begin(), options_.networks.end(),
+                                                network.caip2) == options_.networks.end()) {
+      continue;
+    }
+    supported.kinds.push_back({2, "exact", std::string(network.caip2), std::nullopt});
+    if (!network.v1_name.empty()) {
+      supported.kinds.push_back({1, "exact", std::string(network.v1_name), std::nullopt});
+    }
+  }
+  return supported;
+}
+
+boost::asio::awaitable<FacilitatorResult<x402::VerifyResponse>> EmbeddedFacilitator::verify(
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  co_return verify_now(payment, requirements);
+}
+
+boost::asio::awaitable<FacilitatorResult<x402::SettleResponse>> EmbeddedFacilitator::settle(
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  co_return settle_now(payment, requirements);
+}
+
+boost::asio::awaitable<FacilitatorResult<x402::SupportedResponse>>
+EmbeddedFacilitator::supported() {
+  co_return supported_now();
+}
+
+}  // namespace x402proxy::facilitator

@@ -1,0 +1,197 @@
+#include "facilitator/service/facilitator_http_service.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "x402/codec.h"
+#include "x402/strict_json.h"
+
+namespace x402proxy::facilitator {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string error_body(const std::string& message) {
+  return json::serialize(json::object{{"error", message}});
+}
+
+struct CallInput {
+  x402::PaymentPayload payment;
+  x402::PaymentRequirements requirements;
+};
+
+// {x402Version, paymentPayload, paymentRequirements}; requirements in the payload's version.
+Result<CallInput> read_call(const std::string& body) {
+  auto parsed = x402::parse_strict_json(body);
+  if (!parsed.ok())
+    return make_error("bad_request", "body is not valid JSON: " + parsed.error().message);
+  if (!parsed->is_object())
+    return make_error("bad_request", "body must be a JSON object");
+  const json::object& object = parsed->get_object();
+  const json::value* payload = object.if_contains("paymentPayload");
+  const json::value* requirements = object.if_contains("paymentRequirements");
+  if (payload == nullptr || requirements == nullptr) {
+    return make_error("bad_request", "Missing paymentPayload or paymentRequirements");
+  }
+  auto payment = x402::payment_payload_from_json(*payload);
+  if (!payment.ok())
+    return make_error("bad_request", "paymentPayload: " + payment.error().message);
+  auto required = x402::requirements_from_json(*requirements, payment->x402_version);
+  if (!required.ok()) {
+    return make_error("bad_request", "paymentRequirements: " + required.error().message);
+  }
+  return CallInput{std::move(payment).value(), std::move(required).value()};
+}
+
+}  // namespace
+
+net::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std::string method,
+                                                  std::string path, std::string body) {
+  if (path == "/supported") {
+    if (method != "GET")
+      co_return ApiAnswer{405, error_body("use GET /supported")};
+    auto supported = co_await facilitator.supported();
+    if (!supported.ok())
+      co_return ApiAnswer{500, error_body(supported.error().message)};
+    co_return ApiAnswer{200, json::serialize(x402::to_json(*supported))};
+  }
+  if (path != "/verify" && path != "/settle") {
+    co_return ApiAnswer{
+        404, error_body("not found: the API is POST /verify, POST /settle, GET /supported")};
+  }
+  if (method != "POST")
+    co_return ApiAnswer{405, error_body("use POST " + path)};
+  auto input = read_call(body);
+  if (!input.ok())
+    co_return ApiAnswer{400, error_body(input.error().message)};
+  if (path == "/verify") {
+    auto verified = co_await facilitator.verify(input->payment, input->requirements);
+    if (verified.ok())
+      co_return ApiAnswer{200, json::serialize(x402::to_json(*verified))};
+    const FacilitatorError& failure = verified.error();
+    if (failure.kind != FailureKind::payment_rejected) {
+      co_return ApiAnswer{500, error_body(failure.message)};
+    }
+    x402::VerifyResponse response;
+    response.invalid_reason = failure.reason;
+    response.invalid_message = failure.message;
+    if (!failure.payer.empty())
+      response.payer = failure.payer;
+    co_return ApiAnswer{200, json::serialize(x402::to_json(response))};
+  }
+  auto settled = co_await facilitator.settle(input->payment, input->requirements);
+  if (settled.ok())
+    co_return ApiAnswer{200, json::serialize(x402::to_json(*settled))};
+  const FacilitatorError& failure = settled.error();
+  if (failure.kind != FailureKind::payment_rejected)
+    co_return ApiAnswer{500, error_body(failure.message)};
+  x402::SettleResponse response;
+  response.error_reason = failure.reason;
+  response.error_message = failure.message;
+  response.network = input->requirements.network;
+  if (!failure.payer.empty())
+    response.payer = failure.payer;
+  co_return ApiAnswer{200, json::serialize(x402::to_json(response))};
+}
+
+namespace {
+
+net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitator> facilitator) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024);
+    stream.expires_after(std::chrono::seconds(30));
+    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::body_limit) {
+      http::response<http::string_body> too_large{http::status::payload_too_large, 11};
+      too_large.set(http::field::content_type, "application/json");
+      too_large.body() = error_body("request body over 64 KiB");
+      too_large.keep_alive(false);
+      too_large.prepare_payload();
+      co_await http::async_write(stream, too_large, net::redirect_error(net::use_awaitable, ec));
+      break;
+    }
+    if (ec)
+      break;
+    auto request = parser.release();
+    std::string target(request.target());
+    std::string path = target.substr(0, target.find('?'));
+    ApiAnswer answer = co_await answer_facilitator_call(
+        *facilitator, std::string(request.method_string()), path, std::move(request.body()));
+    spdlog::info("facilitator {} {} -> {}", request.method_string(), path, answer.status);
+    http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
+    response.set(http::field::content_type, "application/json");
+    response.keep_alive(request.keep_alive());
+    response.body() = std::move(answer.body);
+    response.prepare_payload();
+    stream.expires_after(std::chrono::seconds(30));
+    co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+    if (ec || !request.keep_alive())
+      break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FacilitatorHttpService>> FacilitatorHttpService::bind(
+    net::io_context& context, const std::string& address,
+    std::shared_ptr<Facilitator> facilitator) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos)
+    return make_error("listen.address", "expected host:port, got " + address);
+  boost::system::error_code ec;
+  tcp::resolver resolver(context);
+  auto results = resolver.resolve(address.substr(0, colon), address.substr(colon + 1),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty())
+    return make_error("listen.address", "cannot resolve " + address);
+  tcp::acceptor acceptor(context);
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec)
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    acceptor.bind(endpoint, ec);
+  if (!ec)
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return make_error("listen.bind", "cannot listen on " + address + ": " + ec.message());
+  return std::unique_ptr<FacilitatorHttpService>(
+      new FacilitatorHttpService(context, std::move(acceptor), std::move(facilitator)));
+}
+
+net::awaitable<void> FacilitatorHttpService::run() {
+  while (acceptor_.is_open()) {
+    boost::system::error_code ec;
+    tcp::socket socket(net::make_strand(context_));
+    co_await acceptor_.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
+    if (ec == net::error::operation_aborted)
+      break;
+    if (ec)
+      continue;
+    auto executor = socket.get_executor();
+    net::co_spawn(executor, serve_client(std::move(socket), facilitator_), net::detached);
+  }
+}
+
+void FacilitatorHttpService::close() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+}  // namespace x402proxy::facilitator
