@@ -30,6 +30,8 @@ int run_facilitator_command(const std::string& config_path) {
       *x402::parse_amount(*config::starting_balance_atomic(cfg.starting_balance));
   options.clock_skew = cfg.clock_skew;
   options.networks = cfg.networks;
+  if (!cfg.solana_fee_payer.empty())
+    options.solana_fee_payers.push_back(cfg.solana_fee_payer);
   auto embedded = facilitator::EmbeddedFacilitator::create(options);
   if (!embedded.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy facilitator: %s\n", embedded.error().message.c_str());

@@ -5,6 +5,8 @@
 #include "signers/evm/hex.h"
 #include "signers/evm/secp256k1_keys.h"
 #include "signers/key_material.h"
+#include "signers/solana/base58.h"
+#include "signers/solana/ed25519.h"
 
 namespace x402proxy::app {
 
@@ -13,8 +15,25 @@ int run_keygen_command(const std::string& family, const std::string& out_path) {
     std::fprintf(stderr, "x402-mcp-proxy keygen: --out FILE is required\n");
     return 2;
   }
+  if (family == "solana") {
+    auto key = signers::solana::SolanaKey::generate();
+    if (!key.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy keygen: %s\n", key.error().message.c_str());
+      return 1;
+    }
+    // The Solana CLI's keypair file format: a JSON array of the 64 secret-key bytes.
+    std::string text = key->keypair_json();
+    auto written = signers::write_key_file(out_path, text + "\n");
+    std::fill(text.begin(), text.end(), '\0');
+    if (!written.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy keygen: %s\n", written.error().message.c_str());
+      return 1;
+    }
+    std::printf("%s\n", signers::solana::base58_encode(key->public_key()).c_str());
+    return 0;
+  }
   if (family != "evm") {
-    std::fprintf(stderr, "x402-mcp-proxy keygen: unknown key kind '%s' (this build makes: evm)\n",
+    std::fprintf(stderr, "x402-mcp-proxy keygen: unknown key kind '%s' (evm or solana)\n",
                  family.c_str());
     return 2;
   }

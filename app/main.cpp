@@ -20,7 +20,7 @@ constexpr const char* kUsage =
     "  check --config FILE        validate a serve config and print its price table\n"
     "  facilitator --config FILE  the embedded facilitator as an HTTP service\n"
     "                             (/verify, /settle, /supported); moves no money on any chain\n"
-    "  keygen evm --out FILE      write a new private key (mode 0600) and print its address\n"
+    "  keygen evm|solana --out F  write a new private key (mode 0600) and print its address\n"
     "  --help                     this text\n";
 
 // The value of `--name VALUE` or `--name=VALUE`, or "" when absent.

@@ -30,15 +30,16 @@ Result<std::shared_ptr<const FacilitatorServiceConfig>> parse_facilitator_config
   YamlFields fields(source_name);
   auto config = std::make_shared<FacilitatorServiceConfig>();
   config->source = source_name;
-  if (auto s = fields.only_keys(
-          root, "",
-          {"listen", "ledger", "starting_balance", "networks", "clock_skew", "log_level"});
+  if (auto s = fields.only_keys(root, "",
+                                {"listen", "ledger", "starting_balance", "networks", "clock_skew",
+                                 "log_level", "solana_fee_payer"});
       !s.ok()) {
     return s.error();
   }
   for (auto [key, target] :
        {std::pair{"listen", &config->listen}, std::pair{"ledger", &config->ledger},
-        std::pair{"log_level", &config->log_level}}) {
+        std::pair{"log_level", &config->log_level},
+        std::pair{"solana_fee_payer", &config->solana_fee_payer}}) {
     if (auto node = root[key]) {
       auto v = fields.scalar(node, key, "a string");
       if (!v.ok())

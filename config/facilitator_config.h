@@ -17,6 +17,7 @@ struct FacilitatorServiceConfig {
   std::string starting_balance =
       "0";                            // per new payer: "$5" (6-decimal stablecoins) or atomic units
   std::vector<std::string> networks;  // CAIP-2 ids or v1 names it serves; empty: every known one
+  std::string solana_fee_payer;       // the fee payer address Solana payments must name (base58)
   std::chrono::seconds clock_skew{5};
   std::string log_level = "info";
 };

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "facilitator/rules/evm_exact_rules.h"
+#include "facilitator/rules/svm_exact_rules.h"
 #include "x402/amount.h"
 #include "x402/networks.h"
 
@@ -11,15 +12,6 @@ namespace x402proxy::proxy {
 namespace json = boost::json;
 
 namespace {
-
-Result<std::string> string_field(const json::object& object, std::string_view key,
-                                 const char* reason, const std::string& where) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) {
-    return make_error(reason, where + "." + std::string(key) + " must be a string");
-  }
-  return std::string(value->get_string());
-}
 
 // x402 exact EVM: the full rule set of the facilitator, signature included, so a forged or
 // mismatched payment never costs a facilitator round trip.
@@ -38,16 +30,22 @@ Result<CheckedPayment> check_evm(const x402::PaymentPayload& payment,
   return checked;
 }
 
-// x402 exact SVM (research §4.3): payload {transaction: base64}. Solana de-duplicates identical
-// transactions, so the transaction itself is the identity; 120 s covers its blockhash lifetime.
-Result<CheckedPayment> check_svm(const x402::PaymentPayload& payment) {
-  auto transaction = string_field(payment.payload, "transaction", "invalid_payload", "payload");
-  if (!transaction.ok())
-    return transaction.error();
-  if (transaction->empty())
-    return make_error("invalid_payload", "payload.transaction is empty");
+// x402 exact SVM: the full rule set with the requirement's own fee payer (the proxy offered it,
+// taken from its facilitator's /supported). The transaction itself is the identity: Solana
+// de-duplicates identical transactions; 120 s covers a blockhash's lifetime.
+Result<CheckedPayment> check_svm(const x402::PaymentPayload& payment,
+                                 const x402::PaymentRequirements& required) {
+  std::vector<std::string> fee_payers;
+  if (const json::value* fee_payer = required.extra.if_contains("feePayer");
+      fee_payer && fee_payer->is_string()) {
+    fee_payers.emplace_back(fee_payer->get_string());
+  }
+  auto verified = facilitator::verify_exact_svm(payment, required, fee_payers);
+  if (!verified.ok())
+    return verified.error();
   CheckedPayment checked;
-  checked.replay_key = "svm:" + *transaction;
+  checked.payer = verified->payer;
+  checked.replay_key = verified->payment_id;
   checked.lock_for = std::chrono::seconds(120);
   return checked;
 }
@@ -68,7 +66,7 @@ Result<CheckedPayment> check_payment_locally(const x402::PaymentPayload& payment
   if (network->family == x402::NetworkFamily::evm) {
     return check_evm(payment, required, now_unix, clock_skew.count());
   }
-  return check_svm(payment);
+  return check_svm(payment, required);
 }
 
 LocalCheck make_local_check(std::chrono::seconds clock_skew) {

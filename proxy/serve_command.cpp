@@ -83,6 +83,9 @@ int run_serve_command(const std::string& config_path) {
     embedded.ledger_path = cfg->facilitator.ledger;
     embedded.starting_balance = *x402::parse_amount(*balance);
     embedded.clock_skew = cfg->clock_skew;
+    if (!cfg->facilitator.solana_fee_payer.empty()) {
+      embedded.solana_fee_payers.push_back(cfg->facilitator.solana_fee_payer);
+    }
     auto created = facilitator::EmbeddedFacilitator::create(embedded);
     if (!created.ok()) {
       std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", created.error().message.c_str());

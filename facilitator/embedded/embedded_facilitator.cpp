@@ -5,7 +5,9 @@
 #include <openssl/sha.h>
 
 #include "facilitator/rules/evm_exact_rules.h"
+#include "facilitator/rules/svm_exact_rules.h"
 #include "signers/evm/hex.h"
+#include "signers/solana/base58.h"
 #include "x402/networks.h"
 
 namespace x402proxy::facilitator {
@@ -22,12 +24,17 @@ FacilitatorError rejected(const Error& error, const std::string& payer = {}) {
 }
 
 // The id a settlement reports. No chain is involved, so it is a hash of the payment's identity,
-// shaped like an EVM transaction hash; it is stable, so a client can look the transfer up again.
-std::string ledger_transaction_id(const std::string& payment_id) {
-  std::array<std::uint8_t, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(payment_id.data()), payment_id.size(),
-         digest.data());
-  return signers::evm::to_hex(digest);
+// shaped like the chain's own ids (EVM: 0x + 32-byte hash; Solana: base58 64-byte signature); it is
+// stable, so a client can look the transfer up again.
+std::string ledger_transaction_id(const std::string& payment_id, bool solana) {
+  std::array<std::uint8_t, SHA512_DIGEST_LENGTH> digest{};
+  const auto* bytes = reinterpret_cast<const unsigned char*>(payment_id.data());
+  if (solana) {
+    SHA512(bytes, payment_id.size(), digest.data());
+    return signers::solana::base58_encode(digest);
+  }
+  SHA256(bytes, payment_id.size(), digest.data());
+  return signers::evm::to_hex(std::span(digest.data(), SHA256_DIGEST_LENGTH));
 }
 
 }  // namespace
@@ -54,22 +61,31 @@ FacilitatorResult<EmbeddedFacilitator::Checked> EmbeddedFacilitator::check(
     return rejected(make_error("invalid_network",
                                "this facilitator does not serve " + std::string(network->caip2)));
   }
-  if (network->family != x402::NetworkFamily::evm) {
-    return rejected(make_error("unsupported_scheme",
-                               "this build's embedded facilitator verifies EVM payments only"));
+  Checked checked;
+  if (network->family == x402::NetworkFamily::evm) {
+    auto verified = verify_exact_evm(payment, requirements, clock_(), options_.clock_skew.count());
+    if (!verified.ok())
+      return rejected(verified.error());
+    checked =
+        Checked{verified->payer, verified->pay_to, verified->amount, verified->payment_id, false};
+  } else {
+    auto verified = verify_exact_svm(payment, requirements, options_.solana_fee_payers);
+    if (!verified.ok())
+      return rejected(verified.error());
+    // The ledger credits the payee's wallet (payTo), not its token account.
+    checked =
+        Checked{verified->payer, requirements.pay_to, verified->amount, verified->payment_id, true};
   }
-  auto verified = verify_exact_evm(payment, requirements, clock_(), options_.clock_skew.count());
-  if (!verified.ok())
-    return rejected(verified.error());
-  Checked checked{verified->payer, verified->pay_to, verified->amount, verified->payment_id};
   auto settled = ledger_->was_settled(checked.payment_id);
   if (!settled.ok()) {
     return FacilitatorError{FailureKind::unreachable, "ledger", settled.error().message};
   }
   if (*settled) {
-    // The EIP-3009 nonce is spent: on chain, authorizationState(from, nonce) would be true.
-    return rejected(make_error("invalid_exact_evm_nonce_already_used",
-                               "this authorization's nonce has already been used"),
+    // Spent: on chain the EIP-3009 nonce is used, or Solana de-duplicates the transaction.
+    return rejected(checked.solana ? make_error("duplicate_settlement",
+                                                "this transaction has already been settled")
+                                   : make_error("invalid_exact_evm_nonce_already_used",
+                                                "this authorization's nonce has already been used"),
                     checked.payer);
   }
   return checked;
@@ -109,10 +125,12 @@ FacilitatorResult<x402::SettleResponse> EmbeddedFacilitator::settle_now(
   transfer.amount = checked->amount;
   transfer.payment_id = checked->payment_id;
   transfer.resource = payment.resource ? payment.resource->url : "";
-  transfer.transaction = ledger_transaction_id(checked->payment_id);
+  transfer.transaction = ledger_transaction_id(checked->payment_id, checked->solana);
   if (auto recorded = ledger_->record(transfer); !recorded.ok()) {
     if (recorded.error().reason == "duplicate_settlement") {
-      return rejected(make_error("invalid_exact_evm_nonce_already_used", recorded.error().message),
+      return rejected(checked->solana ? recorded.error()
+                                      : make_error("invalid_exact_evm_nonce_already_used",
+                                                   recorded.error().message),
                       checked->payer);
     }
     if (recorded.error().reason == "insufficient_funds")
@@ -131,15 +149,20 @@ FacilitatorResult<x402::SettleResponse> EmbeddedFacilitator::settle_now(
 x402::SupportedResponse EmbeddedFacilitator::supported_now() const {
   x402::SupportedResponse supported;
   for (const x402::Network& network : x402::known_networks()) {
-    if (network.family != x402::NetworkFamily::evm)
+    const bool solana = network.family == x402::NetworkFamily::solana;
+    if (solana && options_.solana_fee_payers.empty())
       continue;
     if (!options_.networks.empty() && std::find(options_.networks.begin(), options_.networks.end(),
                                                 network.caip2) == options_.networks.end()) {
       continue;
     }
-    supported.kinds.push_back({2, "exact", std::string(network.caip2), std::nullopt});
+    // x402 SVM: the fee payer the requirement must name comes from here (extra.feePayer).
+    std::optional<boost::json::object> extra;
+    if (solana)
+      extra = boost::json::object{{"feePayer", options_.solana_fee_payers.front()}};
+    supported.kinds.push_back({2, "exact", std::string(network.caip2), extra});
     if (!network.v1_name.empty()) {
-      supported.kinds.push_back({1, "exact", std::string(network.v1_name), std::nullopt});
+      supported.kinds.push_back({1, "exact", std::string(network.v1_name), extra});
     }
   }
   return supported;

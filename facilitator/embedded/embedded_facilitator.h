@@ -58,6 +58,7 @@ class EmbeddedFacilitator final : public Facilitator {
     std::string payee;
     x402::Amount amount = 0;
     std::string payment_id;
+    bool solana = false;
   };
   FacilitatorResult<Checked> check(const x402::PaymentPayload& payment,
                                    const x402::PaymentRequirements& requirements);

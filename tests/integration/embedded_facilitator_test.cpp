@@ -2,6 +2,7 @@
 // on the standard HTTP API (used by serve as a remote facilitator, and by raw HTTP clients).
 #include <sqlite3.h>
 
+#include "signers/solana/exact_svm_payment.h"
 #include "tests/integration/serve_fixture.h"
 
 using namespace x402proxy::testing;
@@ -174,4 +175,43 @@ TEST_CASE("the facilitator service verifies x402 v1 bodies", "[embedded][service
   INFO(reply.body);
   REQUIRE(reply.status == 200);
   CHECK(json::parse(reply.body).at("isValid").as_bool());
+}
+
+TEST_CASE("a Solana payment buys a call through serve and the embedded facilitator",
+          "[embedded][solana]") {
+  const std::string fee_payer = "EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd";
+  const std::string seller = "2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4";
+  std::string dir = make_temp_dir("embedded-solana");
+  ServeOptionsForTest options;
+  options.facilitator_yaml =
+      "facilitator: { embedded: true, ledger: " + dir +
+      "/ledger.sqlite, starting_balance: \"$1\", solana_fee_payer: " + fee_payer + " }\n";
+  options.payment_yaml =
+      "pay_to: { solana: " + seller + " }\naccept: [ { network: solana-devnet, asset: USDC } ]\n";
+  ServeFixture serve(options);
+  auto offer = first_offer(result_of(mcp_post(serve.port, tool_call("add"))));
+  CHECK(offer.at("network").as_string() == "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1");
+  CHECK(offer.at("extra").at("feePayer").as_string() == fee_payer);
+
+  auto requirement = x402proxy::x402::requirements_from_json(offer, 2);
+  REQUIRE(requirement.ok());
+  auto buyer = x402proxy::signers::solana::SolanaKey::generate();
+  REQUIRE(buyer.ok());
+  auto payload = x402proxy::signers::solana::create_exact_svm_payload(*buyer, *requirement, {});
+  REQUIRE(payload.ok());
+  json::object payment{{"x402Version", 2}, {"accepted", offer}, {"payload", *payload}};
+  auto paid = result_of(
+      mcp_post(serve.port, tool_call("add", R"({"a":4,"b":5})", meta_with_payment(payment))));
+  CHECK(paid.at("content").at(0).at("text").as_string() == "9");
+  const auto& receipt = paid.at("_meta").at("x402/payment-response").as_object();
+  CHECK(receipt.at("success").as_bool());
+  CHECK(receipt.at("payer").as_string() ==
+        x402proxy::signers::solana::base58_encode(buyer->public_key()));
+  CHECK(balance_of(dir + "/ledger.sqlite", seller) == "1001000");
+
+  // The identical transaction again: refused by the replay guard before anything else.
+  auto again = result_of(
+      mcp_post(serve.port, tool_call("add", R"({"a":4,"b":5})", meta_with_payment(payment))));
+  CHECK(again.at("isError").as_bool());
+  CHECK(serve.upstream_tool_calls("add") == 1);
 }

@@ -36,6 +36,7 @@ struct ServeOptionsForTest {
   std::string extra_yaml;
   std::string upstream_url;      // default: the test upstream
   std::string facilitator_yaml;  // default: the fake facilitator
+  std::string payment_yaml;      // pay_to and accept; default: Base Sepolia USDC to kPayTo
   McpUpstreamOptions upstream;
 };
 
@@ -49,8 +50,10 @@ struct ServeFixture {
         << (options.facilitator_yaml.empty() ? "facilitator: { url: " + facilitator.url() +
                                                    ", verify_timeout: 1s, settle_timeout: 2s }\n"
                                              : options.facilitator_yaml)
-        << "pay_to: { eip155: \"" << kPayTo << "\" }\n"
-        << "accept: [ { network: base-sepolia, asset: USDC } ]\n"
+        << (options.payment_yaml.empty()
+                ? std::string("pay_to: { eip155: \"") + kPayTo +
+                      "\" }\naccept: [ { network: base-sepolia, asset: USDC } ]\n"
+                : options.payment_yaml)
         << options.tools << "journal: " << dir << "/payments.sqlite\n"
         << "body_limit: 64KiB\nread_timeout: 1s\nthreads: 2\nlog_level: warn\n"
         << options.extra_yaml;

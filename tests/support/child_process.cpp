@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -15,33 +16,112 @@ extern char** environ;
 
 namespace x402proxy::testing {
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
-    : log_path_(std::move(log_path)) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// This process's environment with `overrides` (NAME=VALUE) set over it.
+std::vector<std::string> merged_environment(const std::vector<std::string>& overrides) {
+  std::vector<std::string> merged;
+  for (char** entry = environ; entry && *entry; ++entry)
+    merged.emplace_back(*entry);
+  for (const auto& setting : overrides) {
+    const auto name = setting.substr(0, setting.find('=') + 1);
+    std::erase_if(merged, [&](const std::string& e) { return e.starts_with(name); });
+    merged.push_back(setting);
+  }
+  return merged;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings)
+    pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// The complete lines of `text` (a line still being written has no '\n' yet and is skipped).
+std::optional<std::string> find_line(const std::string& text, const std::regex* pattern,
+                                     const std::string* needle) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    if (end == std::string::npos)
+      return std::nullopt;
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if ((pattern && std::regex_search(line, *pattern)) ||
+        (needle && line.find(*needle) != std::string::npos)) {
+      return line;
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+int decode_status(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path) {
+  spawn(ChildOptions{std::move(argv), {}, std::move(log_path), {}});
+}
+
+ChildProcess::ChildProcess(ChildOptions options) {
+  spawn(std::move(options));
+}
+
+void ChildProcess::spawn(ChildOptions options) {
+  stdout_path_ = options.stdout_path;
+  stderr_path_ = options.stderr_path;
   // X402PROXY_TEST_WRAPPER="valgrind -q" runs every child under a tool, for debugging.
   if (const char* wrapper = std::getenv("X402PROXY_TEST_WRAPPER"); wrapper && *wrapper) {
     std::vector<std::string> prefix;
     std::istringstream words(wrapper);
     for (std::string word; words >> word;)
       prefix.push_back(word);
-    argv.insert(argv.begin(), prefix.begin(), prefix.end());
+    options.argv.insert(options.argv.begin(), prefix.begin(), prefix.end());
   }
-  std::vector<char*> args;
-  for (auto& arg : argv)
-    args.push_back(arg.data());
-  args.push_back(nullptr);
-  if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0)
+  if (options.argv.empty())
+    return;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  if (stderr_path_.empty() || stderr_path_ == stdout_path_) {
+    stderr_path_.clear();
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  // Its own process group, so that terminate() also reaches what the child starts (a shell
+  // script's node, say).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  auto environment = merged_environment(options.env);
+  auto args = c_strings(options.argv);
+  auto envp = c_strings(environment);
+  if (posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), envp.data()) != 0)
     pid_ = -1;
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
 }
 
 ChildProcess::~ChildProcess() {
-  stop(std::chrono::seconds(2));
+  terminate(std::chrono::seconds(2));
 }
 
 bool ChildProcess::running() {
@@ -49,60 +129,85 @@ bool ChildProcess::running() {
     return false;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    exit_status_ = decode_status(status);
     return false;
   }
   return true;
 }
 
+std::string ChildProcess::stdout_text() const {
+  return read_file(stdout_path_);
+}
+
+std::string ChildProcess::stderr_text() const {
+  return stderr_path_.empty() ? std::string() : read_file(stderr_path_);
+}
+
 std::string ChildProcess::output() const {
-  std::ifstream file(log_path_);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
+  return stdout_text() + stderr_text();
+}
+
+std::optional<std::string> ChildProcess::wait_for(const std::regex* pattern,
+                                                  const std::string* text,
+                                                  std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    // Read the state before the files: output written just before an exit is still seen.
+    const bool alive = running();
+    if (auto line = find_line(stdout_text(), pattern, text))
+      return line;
+    if (auto line = find_line(stderr_text(), pattern, text))
+      return line;
+    if (!alive || std::chrono::steady_clock::now() >= deadline)
+      return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 std::optional<std::string> ChildProcess::wait_for_line(const std::string& text,
                                                        std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string all = output();
-    if (auto at = all.find(text); at != std::string::npos) {
-      auto start = all.rfind('\n', at);
-      start = start == std::string::npos ? 0 : start + 1;
-      auto end = all.find('\n', at);
-      if (end != std::string::npos)
-        return all.substr(start, end - start);
-    }
-    if (!running())
-      return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return std::nullopt;
+  return wait_for(nullptr, &text, timeout);
 }
 
-int ChildProcess::stop(std::chrono::milliseconds grace) {
-  if (pid_ <= 0)
-    return -1;
-  if (exit_status_)
-    return *exit_status_;
-  kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!running())
-      return *exit_status_;
+std::optional<std::string> ChildProcess::wait_for_line(const std::regex& pattern,
+                                                       std::chrono::milliseconds timeout) {
+  return wait_for(&pattern, nullptr, timeout);
+}
+
+std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  kill(pid_, SIGKILL);
+  return exit_status_;
+}
+
+int ChildProcess::terminate(std::chrono::milliseconds grace) {
+  if (pid_ <= 0)
+    return -1;
+  if (!running())
+    return *exit_status_;
+  kill(-pid_, SIGTERM);
+  if (auto status = wait_for_exit(grace))
+    return *status;
+  kill(-pid_, SIGKILL);
   int status = 0;
-  waitpid(pid_, &status, 0);
-  exit_status_ = -SIGKILL;
+  if (waitpid(pid_, &status, 0) == pid_)
+    exit_status_ = decode_status(status);
+  else
+    exit_status_ = -SIGKILL;
   return *exit_status_;
 }
 
 unsigned short port_from_listening_line(const std::string& line) {
-  auto colon = line.rfind(':');
-  return static_cast<unsigned short>(std::atoi(line.c_str() + colon + 1));
+  static const std::regex port_pattern(R"(listening on \S*:(\d+))");
+  std::smatch match;
+  if (!std::regex_search(line, match, port_pattern))
+    return 0;
+  const long port = std::strtol(match[1].str().c_str(), nullptr, 10);
+  return port > 0 && port < 65536 ? static_cast<unsigned short>(port) : 0;
 }
 
 std::string proxy_binary() {

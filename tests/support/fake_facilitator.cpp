@@ -9,6 +9,14 @@ FakeFacilitator::FakeFacilitator()
     : server_(std::make_unique<TestHttpServer>(
           [this](const RecordedRequest& request) { return answer(request); })) {}
 
+void FakeFacilitator::set_mode(Mode mode) {
+  const Mode before = mode_.exchange(mode);
+  if (mode == Mode::down && before != Mode::down)
+    server_->stop_listening();
+  if (mode != Mode::down && before == Mode::down)
+    server_->resume_listening();
+}
+
 void FakeFacilitator::set_invalid_reason(std::string reason) {
   std::lock_guard lock(mutex_);
   invalid_reason_ = std::move(reason);
@@ -65,6 +73,7 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
       response.body = "{not json";
       return response;
     case Mode::hang_up:
+    case Mode::down:  // a connection accepted just before going down
       response.hang_up = true;
       return response;
     case Mode::slow:
@@ -85,7 +94,7 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
     case Mode::settle_fails:
       if (!verify) {
         response.body = json::serialize(json::object{{"success", false},
-                                                     {"errorReason", "insufficient_funds"},
+                                                     {"errorReason", kSettleErrorReason},
                                                      {"transaction", ""},
                                                      {"network", network},
                                                      {"payer", payer}});
@@ -100,7 +109,7 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
   } else {
     response.body = json::serialize(json::object{
         {"success", true},
-        {"transaction", "0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"},
+        {"transaction", kTransaction},
         {"network", network},
         {"payer", payer}});
   }

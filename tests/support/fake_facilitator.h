@@ -1,5 +1,10 @@
 // The one fake in the test suite: an x402 facilitator over HTTP (a real one needs a blockchain).
 // It answers /verify, /settle and /supported as told, and records what it was asked.
+// Modes: valid (isValid true; settle success with kTransaction and the payer), invalid (isValid
+// false with the invalid reason), settle_fails (HTTP 200 with success false and an errorReason),
+// http_500, malformed (not JSON), slow (each answer after the slow delay), slow_settle (only settle
+// slow), hang_up (closes without answering), down (not listening: connects are refused; any other
+// mode brings it back on the same port).
 #pragma once
 
 #include <atomic>
@@ -14,13 +19,29 @@ namespace x402proxy::testing {
 
 class FakeFacilitator {
  public:
-  enum class Mode { valid, invalid, settle_fails, http_500, malformed, slow, slow_settle, hang_up };
+  enum class Mode {
+    valid,
+    invalid,
+    settle_fails,
+    http_500,
+    malformed,
+    slow,
+    slow_settle,
+    hang_up,
+    down
+  };
+  // The transaction hash of every successful settlement: 0x and 64 hex digits.
+  static constexpr const char* kTransaction =
+      "0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef";
+  static constexpr const char* kSettleErrorReason = "insufficient_funds";
 
   FakeFacilitator();
-  void set_mode(Mode mode) { mode_ = mode; }
+  void set_mode(Mode mode);
+  Mode mode() const { return mode_; }
   void set_invalid_reason(std::string reason);
   void set_slow_delay(std::chrono::milliseconds delay) { slow_delay_ms_ = delay.count(); }
   std::string url() const { return server_->url(); }
+  unsigned short port() const { return server_->port(); }
   std::size_t verify_calls() const;
   std::size_t settle_calls() const;
   std::size_t connections() const { return server_->connections(); }

@@ -1,6 +1,8 @@
 #include "tests/support/http_test_client.h"
 
 #include <array>
+#include <cctype>
+#include <functional>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,9 +18,19 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
-                       const std::string& body, const Headers& headers,
-                       std::chrono::milliseconds timeout) {
+namespace {
+
+// Decides after each piece of body whether the caller has read enough.
+using EnoughRead = std::function<bool(const HttpReply&)>;
+
+std::string failure(const char* step, const beast::error_code& ec) {
+  return std::string(step) + ": " + (ec == beast::error::timeout ? "timeout" : ec.message());
+}
+
+// One request on a fresh connection; the deadline covers connect, write and the whole read.
+HttpReply exchange(unsigned short port, const std::string& method, const std::string& target,
+                   const std::string& body, const Headers& headers,
+                   std::chrono::milliseconds timeout, const EnoughRead& enough, bool* ended) {
   HttpReply reply;
   net::io_context context;
   beast::tcp_stream stream(context);
@@ -26,7 +38,7 @@ HttpReply http_request(unsigned short port, const std::string& method, const std
   stream.expires_after(timeout);
   stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
   if (ec) {
-    reply.error = "connect: " + ec.message();
+    reply.error = failure("connect", ec);
     return reply;
   }
   http::request<http::string_body> request{http::string_to_verb(method), target, 11};
@@ -39,15 +51,15 @@ HttpReply http_request(unsigned short port, const std::string& method, const std
     request.prepare_payload();
   http::write(stream, request, ec);
   if (ec) {
-    reply.error = "write: " + ec.message();
+    reply.error = failure("write", ec);
     return reply;
   }
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
+  parser.body_limit(kReplyBodyLimit);
   http::read_header(stream, buffer, parser, ec);
   if (ec) {
-    reply.error = "read header: " + ec.message();
+    reply.error = failure("read header", ec);
     return reply;
   }
   reply.status = parser.get().result_int();
@@ -59,22 +71,60 @@ HttpReply http_request(unsigned short port, const std::string& method, const std
   }
   std::array<char, 8192> chunk;
   while (!parser.is_done()) {
+    if (enough && enough(reply))
+      return reply;  // the connection closes with `stream`
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     http::read_some(stream, buffer, parser, ec);
     if (ec == http::error::need_buffer)
       ec = {};
     if (ec) {
-      reply.error = "read body: " + ec.message();
+      reply.error = failure("read body", ec);
       return reply;
     }
-    std::size_t got = chunk.size() - parser.get().body().size;
+    const std::size_t got = chunk.size() - parser.get().body().size;
     if (got == 0)
       continue;
     reply.body.append(chunk.data(), got);
     reply.pieces.emplace_back(std::chrono::steady_clock::now(), std::string(chunk.data(), got));
   }
+  if (ended)
+    *ended = true;
   return reply;
+}
+
+// The time the byte at `offset` of the body arrived.
+std::chrono::steady_clock::time_point arrival_of(const HttpReply& reply, std::size_t offset) {
+  std::size_t end = 0;
+  for (const auto& [when, piece] : reply.pieces) {
+    end += piece.size();
+    if (offset < end)
+      return when;
+  }
+  return reply.pieces.empty() ? std::chrono::steady_clock::now() : reply.pieces.back().first;
+}
+
+}  // namespace
+
+HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
+                       const std::string& body, const Headers& headers,
+                       std::chrono::milliseconds timeout) {
+  return exchange(port, method, target, body, headers, timeout, nullptr, nullptr);
+}
+
+HttpReply post(unsigned short port, const std::string& target, const std::string& body,
+               const Headers& headers, std::chrono::milliseconds timeout) {
+  return http_request(port, "POST", target, body, headers, timeout);
+}
+
+HttpReply get(unsigned short port, const std::string& target, const Headers& headers,
+              std::chrono::milliseconds timeout) {
+  return http_request(port, "GET", target, {}, headers, timeout);
+}
+
+HttpReply del(unsigned short port, const std::string& target, const Headers& headers,
+              std::chrono::milliseconds timeout) {
+  return http_request(port, "DELETE", target, {}, headers, timeout);
 }
 
 std::string raw_exchange(unsigned short port, const std::string& bytes,
@@ -86,14 +136,12 @@ std::string raw_exchange(unsigned short port, const std::string& bytes,
   stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
   if (ec)
     return "";
-  net::write(stream.socket(), net::buffer(bytes), ec);
+  stream.write_some(net::buffer(bytes), ec);
   std::string out;
   std::array<char, 4096> chunk;
-  while (true) {
-    std::size_t n = stream.read_some(net::buffer(chunk), ec);
+  while (!ec && out.size() < kReplyBodyLimit) {
+    const std::size_t n = stream.read_some(net::buffer(chunk), ec);
     out.append(chunk.data(), n);
-    if (ec)
-      break;
   }
   return out;
 }
@@ -103,6 +151,72 @@ HttpReply mcp_post(unsigned short port, const std::string& body, Headers extra) 
                      {"Accept", "application/json, text/event-stream"}};
   headers.insert(headers.end(), extra.begin(), extra.end());
   return http_request(port, "POST", "/mcp", body, headers);
+}
+
+std::vector<SseEvent> sse_events(const HttpReply& reply) {
+  std::vector<SseEvent> events;
+  SseEvent current;
+  bool has_field = false;
+  bool has_data = false;
+  const std::string& text = reply.body;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    // Lines end in CRLF, LF or CR.
+    const std::size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string::npos)
+      break;  // an unfinished line: the event is not complete yet
+    const std::string line = text.substr(start, end - start);
+    std::size_t next = end + 1;
+    if (text[end] == '\r' && next < text.size() && text[next] == '\n')
+      ++next;
+    if (line.empty()) {
+      if (has_field) {
+        current.arrival = arrival_of(reply, end);
+        events.push_back(current);
+      }
+      current = SseEvent{};
+      has_field = has_data = false;
+    } else if (line[0] != ':') {  // a line starting with ':' is a comment
+      const std::size_t colon = line.find(':');
+      const std::string field = line.substr(0, colon);
+      std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+      if (!value.empty() && value[0] == ' ')
+        value.erase(0, 1);
+      if (field == "data") {
+        current.data += (has_data ? "\n" : "") + value;
+        has_data = true;
+      } else if (field == "event") {
+        current.event = value;
+      } else if (field == "id") {
+        current.id = value;
+      }
+      has_field = true;
+    }
+    start = next;
+  }
+  return events;
+}
+
+SseStream read_sse(unsigned short port, const std::string& method, const std::string& target,
+                   const std::string& body, const Headers& headers, std::size_t max_events,
+                   std::chrono::milliseconds timeout) {
+  Headers with_accept = {{"Accept", method == "GET" ? "text/event-stream"
+                                                    : "application/json, text/event-stream"}};
+  if (method == "POST")
+    with_accept.emplace_back("Content-Type", "application/json");
+  for (const auto& header : headers) {
+    std::erase_if(with_accept, [&](const auto& h) {
+      return beast::iequals(h.first, header.first);
+    });
+  }
+  with_accept.insert(with_accept.end(), headers.begin(), headers.end());
+  SseStream stream;
+  stream.reply = exchange(
+      port, method, target, body, with_accept, timeout,
+      [max_events](const HttpReply& so_far) { return sse_events(so_far).size() >= max_events; },
+      &stream.ended);
+  stream.events = sse_events(stream.reply);
+  return stream;
 }
 
 }  // namespace x402proxy::testing

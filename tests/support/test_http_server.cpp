@@ -1,9 +1,16 @@
 #include "tests/support/test_http_server.h"
 
+#include <array>
+#include <cctype>
+#include <future>
+#include <list>
+#include <stdexcept>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,12 +24,34 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
+// Declared so that destruction runs acceptor, then context (which destroys suspended sessions,
+// and they unlink themselves from `live`), then `live`.
 struct TestHttpServer::Impl {
+  std::list<beast::tcp_stream*> live;  // open connections; touched on the I/O thread only
   net::io_context context;
   tcp::acceptor acceptor{context};
 };
 
 struct TestHttpServerAccess {
+  // Keeps the server's list of open connections right however the session coroutine ends.
+  struct LiveConnection {
+    std::list<beast::tcp_stream*>& live;
+    std::atomic<std::size_t>& open;
+    std::list<beast::tcp_stream*>::iterator at;
+    LiveConnection(TestHttpServer& server, beast::tcp_stream& stream)
+        : live(server.impl_->live),
+          open(server.open_connections_),
+          at(live.insert(live.end(), &stream)) {
+      ++open;
+    }
+    ~LiveConnection() {
+      live.erase(at);
+      --open;
+    }
+    LiveConnection(const LiveConnection&) = delete;
+    LiveConnection& operator=(const LiveConnection&) = delete;
+  };
+
   static net::awaitable<void> sleep(std::chrono::milliseconds duration) {
     if (duration.count() <= 0)
       co_return;
@@ -31,70 +60,100 @@ struct TestHttpServerAccess {
     co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
   }
 
+  static RecordedRequest record(const http::request<http::string_body>& request) {
+    RecordedRequest recorded;
+    recorded.method = std::string(request.method_string());
+    recorded.target = std::string(request.target());
+    for (const auto& field : request) {
+      std::string name(field.name_string());
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      recorded.headers[name] = std::string(field.value());
+    }
+    recorded.body = request.body();
+    return recorded;
+  }
+
+  // Waits until the peer closes the connection (or kMaxHold passes, or the server closes it).
+  static net::awaitable<void> hold(beast::tcp_stream& stream) {
+    stream.expires_after(TestHttpServer::kMaxHold);
+    std::array<char, 512> sink;
+    boost::system::error_code ec;
+    while (!ec)
+      co_await stream.async_read_some(net::buffer(sink),
+                                      net::redirect_error(net::use_awaitable, ec));
+  }
+
+  // Sends one answer; false when the connection must end after it.
+  static net::awaitable<bool> send(beast::tcp_stream& stream, const TestResponse& answer,
+                                   bool keep_alive) {
+    boost::system::error_code ec;
+    if (answer.chunks.empty() && !answer.hold_open) {
+      http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
+      for (const auto& [name, value] : answer.headers)
+        response.set(name, value);
+      response.body() = answer.body;
+      response.keep_alive(keep_alive);
+      response.prepare_payload();
+      stream.expires_after(TestHttpServer::kIoTimeout);
+      co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+      co_return !ec && keep_alive;
+    }
+    http::response<http::empty_body> head{static_cast<http::status>(answer.status), 11};
+    for (const auto& [name, value] : answer.headers)
+      head.set(name, value);
+    head.chunked(true);
+    head.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> serializer(head);
+    stream.expires_after(TestHttpServer::kIoTimeout);
+    co_await http::async_write_header(stream, serializer,
+                                      net::redirect_error(net::use_awaitable, ec));
+    if (ec)
+      co_return false;
+    for (const auto& [delay, piece] : answer.chunks) {
+      co_await sleep(delay);
+      if (piece.empty())
+        co_return false;  // cut the stream here
+      stream.expires_after(TestHttpServer::kIoTimeout);
+      co_await net::async_write(stream, http::make_chunk(net::buffer(piece)),
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec)
+        co_return false;
+    }
+    if (answer.hold_open) {
+      co_await hold(stream);
+      co_return false;
+    }
+    stream.expires_after(TestHttpServer::kIoTimeout);
+    co_await net::async_write(stream, http::make_chunk_last(),
+                              net::redirect_error(net::use_awaitable, ec));
+    co_return !ec && keep_alive;
+  }
+
   static net::awaitable<void> session(TestHttpServer& server, tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
+    LiveConnection live(server, stream);
     beast::flat_buffer buffer;
-    boost::system::error_code ec;
     while (true) {
+      boost::system::error_code ec;
       http::request_parser<http::string_body> parser;
-      parser.body_limit(64 * 1024 * 1024);
+      parser.body_limit(TestHttpServer::kBodyLimit);
+      stream.expires_after(TestHttpServer::kIoTimeout);
       co_await http::async_read(stream, buffer, parser,
                                 net::redirect_error(net::use_awaitable, ec));
       if (ec)
         co_return;
-      auto& request = parser.get();
-      RecordedRequest recorded;
-      recorded.method = std::string(request.method_string());
-      recorded.target = std::string(request.target());
-      for (const auto& field : request) {
-        std::string name(field.name_string());
-        for (auto& c : name)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        recorded.headers[name] = std::string(field.value());
-      }
-      recorded.body = request.body();
+      const auto& request = parser.get();
+      RecordedRequest recorded = record(request);
       {
         std::lock_guard lock(server.mutex_);
         server.requests_.push_back(recorded);
       }
-      TestResponse answer = server.handler_(recorded);
+      const TestResponse answer = server.handler_(recorded);
       co_await sleep(answer.delay);
       if (answer.hang_up)
         co_return;
-      if (answer.chunks.empty()) {
-        http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
-        for (auto& [name, value] : answer.headers)
-          response.set(name, value);
-        response.body() = answer.body;
-        response.keep_alive(request.keep_alive());
-        response.prepare_payload();
-        co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
-        if (ec || !request.keep_alive())
-          co_return;
-        continue;
-      }
-      http::response<http::empty_body> head{static_cast<http::status>(answer.status), 11};
-      for (auto& [name, value] : answer.headers)
-        head.set(name, value);
-      head.chunked(true);
-      head.keep_alive(request.keep_alive());
-      http::response_serializer<http::empty_body> serializer(head);
-      co_await http::async_write_header(stream, serializer,
-                                        net::redirect_error(net::use_awaitable, ec));
-      if (ec)
-        co_return;
-      for (auto& [delay, piece] : answer.chunks) {
-        co_await sleep(delay);
-        if (piece.empty())
-          co_return;  // an empty piece means: cut the stream here
-        co_await net::async_write(stream, http::make_chunk(net::buffer(piece)),
-                                  net::redirect_error(net::use_awaitable, ec));
-        if (ec)
-          co_return;
-      }
-      co_await net::async_write(stream, http::make_chunk_last(),
-                                net::redirect_error(net::use_awaitable, ec));
-      if (ec || !request.keep_alive())
+      if (!co_await send(stream, answer, request.keep_alive()))
         co_return;
     }
   }
@@ -110,17 +169,51 @@ struct TestHttpServerAccess {
       net::co_spawn(server.impl_->context, session(server, std::move(socket)), net::detached);
     }
   }
+
+  static bool listen(TestHttpServer& server, unsigned short port) {
+    boost::system::error_code ec;
+    auto& acceptor = server.impl_->acceptor;
+    tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec)
+      acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+      acceptor.bind(endpoint, ec);
+    if (!ec)
+      acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      acceptor.close(ec);
+      return false;
+    }
+    server.port_ = acceptor.local_endpoint().port();
+    net::co_spawn(server.impl_->context, accept_loop(server), net::detached);
+    return true;
+  }
+
+  static void close_all(TestHttpServer& server) {
+    for (beast::tcp_stream* stream : server.impl_->live) {
+      boost::system::error_code ec;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream->socket().close(ec);
+    }
+  }
+
+  // Runs `work` on the server's I/O thread and waits for it (never call from a handler).
+  template <typename Work>
+  static void run_on_io(TestHttpServer& server, Work work) {
+    std::promise<void> done;
+    net::post(server.impl_->context, [&] {
+      work();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
 };
 
 TestHttpServer::TestHttpServer(TestHandler handler)
     : impl_(std::make_unique<Impl>()), handler_(std::move(handler)) {
-  tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(endpoint.protocol());
-  impl_->acceptor.set_option(net::socket_base::reuse_address(true));
-  impl_->acceptor.bind(endpoint);
-  impl_->acceptor.listen();
-  port_ = impl_->acceptor.local_endpoint().port();
-  net::co_spawn(impl_->context, TestHttpServerAccess::accept_loop(*this), net::detached);
+  if (!TestHttpServerAccess::listen(*this, 0))
+    throw std::runtime_error("test HTTP server: cannot listen on 127.0.0.1");
   thread_ = std::thread([this] { impl_->context.run(); });
 }
 
@@ -128,13 +221,34 @@ TestHttpServer::~TestHttpServer() {
   impl_->context.stop();
   if (thread_.joinable())
     thread_.join();
+  impl_.reset();  // suspended sessions end here, while the members they touch still exist
 }
 
 void TestHttpServer::stop() {
-  net::post(impl_->context, [this] {
+  TestHttpServerAccess::run_on_io(*this, [this] {
     boost::system::error_code ec;
     impl_->acceptor.close(ec);
   });
+}
+
+void TestHttpServer::close_connections() {
+  TestHttpServerAccess::run_on_io(*this, [this] { TestHttpServerAccess::close_all(*this); });
+}
+
+void TestHttpServer::stop_listening() {
+  TestHttpServerAccess::run_on_io(*this, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+    TestHttpServerAccess::close_all(*this);
+  });
+}
+
+bool TestHttpServer::resume_listening() {
+  bool listening = false;
+  TestHttpServerAccess::run_on_io(*this, [this, &listening] {
+    listening = impl_->acceptor.is_open() || TestHttpServerAccess::listen(*this, port_);
+  });
+  return listening;
 }
 
 std::vector<RecordedRequest> TestHttpServer::requests() const {

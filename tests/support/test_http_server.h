@@ -1,6 +1,7 @@
-// A real HTTP server for tests, on 127.0.0.1 and an ephemeral port, running on its own thread.
-// Tests give it a handler; it records every request exactly as received (headers and raw body
-// bytes) and can answer slowly, stream chunks over time (SSE), or hang up without answering.
+// A real HTTP server for tests, on 127.0.0.1 and an ephemeral port, running on its own thread with
+// its own io_context. Tests give it a handler; it records every request exactly as received
+// (headers and raw body bytes) and can answer slowly, stream chunks over time (SSE), hold a stream
+// open, hang up without answering, or stop listening altogether (a service that went down).
 #pragma once
 
 #include <atomic>
@@ -31,8 +32,12 @@ struct TestResponse {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // When set, the body is sent chunked: each piece after its delay (an SSE stream, say).
+  // When set, the body is sent chunked: each piece after its delay (an SSE stream, say). An empty
+  // piece cuts the connection there, without the final chunk.
   std::vector<std::pair<std::chrono::milliseconds, std::string>> chunks;
+  // After the chunks, keep the stream open (no final chunk) until the client closes it, the server
+  // closes its connections, or kMaxHold passes: an SSE stream that stays up.
+  bool hold_open = false;
   std::chrono::milliseconds delay{0};  // before anything is sent
   bool hang_up = false;                // close the connection without answering
 };
@@ -41,6 +46,11 @@ using TestHandler = std::function<TestResponse(const RecordedRequest&)>;
 
 class TestHttpServer {
  public:
+  // Every I/O of the server has a deadline; a held stream ends after this at the latest.
+  static constexpr std::chrono::seconds kMaxHold{60};
+  static constexpr std::chrono::seconds kIoTimeout{30};
+  static constexpr std::size_t kBodyLimit = 64 * 1024 * 1024;
+
   explicit TestHttpServer(TestHandler handler);
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
@@ -51,14 +61,23 @@ class TestHttpServer {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
   std::vector<RecordedRequest> requests() const;
-  std::size_t connections() const { return connections_; }
+  std::size_t connections() const { return connections_; }  // accepted so far
+  std::size_t open_connections() const { return open_connections_; }
+
+  // Stops accepting (new connects are refused); open connections stay.
   void stop();
+  // Closes every open connection (held streams included); returns once done.
+  void close_connections();
+  // Down: refuse new connections and drop open ones. Up again: listen on the same port.
+  void stop_listening();
+  bool resume_listening();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   unsigned short port_ = 0;
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> open_connections_{0};
   mutable std::mutex mutex_;
   std::vector<RecordedRequest> requests_;
   TestHandler handler_;
