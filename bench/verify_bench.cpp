@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "facilitator/rules/evm_exact_rules.h"
+#include "facilitator/rules/svm_exact_rules.h"
 #include "signers/evm/exact_evm_payment.h"
 #include "signers/key_material.h"
+#include "signers/solana/exact_svm_payment.h"
 
 using namespace x402proxy;
 
@@ -44,5 +46,34 @@ int main(int argc, char** argv) {
   }
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("EVM exact sign:   %.0f payments/s on one core\n", (iterations / 4) / seconds);
-  return valid == iterations ? 0 : 1;
+
+  // Solana: parse the wire transaction, check every instruction, derive the payee's ATA, verify
+  // the buyer's Ed25519 signature.
+  x402::PaymentRequirements svm;
+  svm.scheme = "exact";
+  svm.network = "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1";
+  svm.amount = "1000";
+  svm.asset = "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU";
+  svm.pay_to = "2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4";
+  svm.max_timeout_seconds = 60;
+  svm.extra["feePayer"] = "EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd";
+  const std::vector<std::string> fee_payers = {"EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd"};
+  auto buyer = signers::solana::SolanaKey::generate();
+  std::vector<x402::PaymentPayload> svm_payments(64);
+  for (auto& payment : svm_payments) {
+    payment.accepted = svm;
+    payment.payload = *signers::solana::create_exact_svm_payload(*buyer, svm, {});
+  }
+  const int svm_iterations = iterations / 10;
+  int svm_valid = 0;
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < svm_iterations; ++i) {
+    svm_valid +=
+        facilitator::verify_exact_svm(svm_payments[i % svm_payments.size()], svm, fee_payers).ok();
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "SVM exact verify: %d iterations in %.3f s = %.0f verifications/s on one core (%d valid)\n",
+      svm_iterations, seconds, svm_iterations / seconds, svm_valid);
+  return valid == iterations && svm_valid == svm_iterations ? 0 : 1;
 }

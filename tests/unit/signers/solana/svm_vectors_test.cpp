@@ -2,6 +2,7 @@
 // @solana/kit (tests/vectors/svm_vectors.json, from tests/vectors/svm_generate.mjs) and the one in
 // research §4.6.
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -211,4 +212,99 @@ TEST_CASE("a transaction built by our signer is valid for @solana/kit too",
                         std::string(payload->at("transaction").as_string()) +
                         " EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd 4242 >/dev/null";
   CHECK(std::system(command.c_str()) == 0);
+}
+
+namespace {
+
+// A hand-assembled exact-scheme transaction whose instructions a test can bend, signed by `buyer`.
+std::string craft(const SolanaKey& buyer, const x402::PaymentRequirements& r,
+                  const std::function<void(std::vector<Instruction>&)>& bend) {
+  const Pubkey fee_payer = *decode_pubkey(r.extra.at("feePayer").as_string());
+  const Pubkey mint = *decode_pubkey(r.asset);
+  const Pubkey token = program_pubkey(kTokenProgram);
+  const Pubkey budget = program_pubkey(kComputeBudgetProgram);
+  auto source = *associated_token_account(buyer.public_key(), mint, token);
+  auto destination = *associated_token_account(*decode_pubkey(r.pay_to), mint, token);
+  std::vector<Instruction> instructions(4);
+  instructions[0] = {budget, {}, {0x02, 0x20, 0x4e, 0x00, 0x00}};
+  instructions[1] = {budget, {}, {0x03, 1, 0, 0, 0, 0, 0, 0, 0}};
+  instructions[2] = {token,
+                     {{source, false, true},
+                      {mint, false, false},
+                      {destination, false, true},
+                      {buyer.public_key(), true, false}},
+                     {0x0c, 0xe8, 0x03, 0, 0, 0, 0, 0, 0, 6}};
+  instructions[3] = {program_pubkey(kMemoProgram), {}, {'m', 'e', 'm', 'o'}};
+  bend(instructions);
+  Message message = compile_message(fee_payer, Pubkey{}, instructions);
+  auto bytes = serialize_message(message);
+  std::vector<Signature64> signatures(message.required_signatures);
+  for (std::size_t i = 0; i < message.required_signatures; ++i) {
+    if (message.account_keys[i] == buyer.public_key())
+      signatures[i] = buyer.sign(bytes);
+  }
+  auto wire = serialize_transaction(signatures, bytes);
+  return x402::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(wire.data()), wire.size()));
+}
+
+}  // namespace
+
+TEST_CASE("every Solana instruction rule has its own reason", "[solana][rules]") {
+  auto buyer = key_from_seed_byte(5);
+  auto r = requirement();
+  auto reason_for = [&](const std::function<void(std::vector<Instruction>&)>& bend,
+                        const x402::PaymentRequirements& req) {
+    auto result =
+        facilitator::verify_exact_svm(payment_with(req, craft(buyer, req, bend)), req, kFeePayers);
+    return result.ok() ? std::string("accepted") : result.error().reason;
+  };
+  auto reason = [&](const std::function<void(std::vector<Instruction>&)>& bend) {
+    return reason_for(bend, r);
+  };
+  CHECK(reason([](auto&) {}) == "accepted");
+  CHECK(reason([](auto& ix) { ix.resize(2); }) ==
+        "invalid_exact_svm_payload_transaction_instructions_length");
+  CHECK(reason([](auto& ix) { ix.resize(7, ix[3]); }) ==
+        "invalid_exact_svm_payload_transaction_instructions_length");
+  CHECK(reason([](auto& ix) {
+          ix[0].data = {0x04, 0, 0, 0, 0};
+        }) == "invalid_exact_svm_payload_transaction_instructions_compute_limit_instruction");
+  CHECK(reason([](auto& ix) {
+          ix[1].data = {0x03, 1};
+        }) == "invalid_exact_svm_payload_transaction_instructions_compute_price_instruction");
+  CHECK(reason([](auto& ix) { ix[2].data[0] = 0x03; }) ==
+        "invalid_exact_svm_payload_no_transfer_instruction");
+  CHECK(reason([](auto& ix) { ix[2].program = program_pubkey(kMemoProgram); }) ==
+        "invalid_exact_svm_payload_no_transfer_instruction");
+  CHECK(reason([](auto& ix) {
+          ix.push_back(ix[3]);
+          ix.back().program = program_pubkey(kAssociatedTokenProgram);
+        }) == "invalid_exact_svm_payload_unknown_fifth_instruction");
+  CHECK(reason([](auto& ix) { ix[3].program = program_pubkey(kAssociatedTokenProgram); }) ==
+        "invalid_exact_svm_payload_unknown_fourth_instruction");
+  CHECK(reason([](auto& ix) {
+          ix.push_back(ix[3]);
+          ix.push_back(ix[3]);
+          ix.back().program = program_pubkey(kAssociatedTokenProgram);
+        }) == "invalid_exact_svm_payload_unknown_sixth_instruction");
+  // A fee payer named in an instruction could be made to move funds.
+  CHECK(reason([](auto& ix) {
+          ix[3].accounts.push_back(
+              {*decode_pubkey("EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd"), false, false});
+        }) == "invalid_exact_svm_payload_transaction_fee_payer_transferring_funds");
+  auto with_memo = requirement("1000", "memo");
+  CHECK(reason_for([](auto&) {}, with_memo) == "accepted");
+  CHECK(reason_for([](auto& ix) { ix.push_back(ix[3]); }, with_memo) ==
+        "invalid_exact_svm_payload_memo_count");
+  CHECK(reason_for([](auto& ix) { ix.resize(3); }, with_memo) ==
+        "invalid_exact_svm_payload_memo_count");
+  auto other_fee_payer = r;
+  other_fee_payer.extra["feePayer"] = "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9";
+  auto crafted = craft(buyer, r, [](auto&) {});
+  CHECK(facilitator::verify_exact_svm(
+            payment_with(other_fee_payer, crafted), other_fee_payer,
+            std::vector<std::string>{"AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9"})
+            .error()
+            .reason == "invalid_exact_svm_fee_payer_mismatch");
 }
