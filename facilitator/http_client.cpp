@@ -158,7 +158,10 @@ net::awaitable<HttpResult> HttpClient::request(
     std::vector<std::pair<std::string, std::string>> headers, std::chrono::milliseconds budget,
     bool retry_stale) {
   const auto deadline = Clock::now() + budget;
-  http::request<http::string_body> request{method, prefix_ + path, 11};
+  std::string target = prefix_ + path;
+  if (target.empty())
+    target = "/";  // a JSON-RPC node at the URL's root
+  http::request<http::string_body> request{method, target, 11};
   request.set(http::field::host, host_);
   request.set(http::field::user_agent, "x402-mcp-proxy");
   request.set(http::field::accept, "application/json");
