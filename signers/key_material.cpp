@@ -13,6 +13,8 @@
 
 #include <openssl/crypto.h>
 
+#include "signers/evm/hex.h"
+
 namespace x402proxy::signers {
 namespace {
 
@@ -22,16 +24,6 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
     text.remove_suffix(1);
   return text;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -90,20 +82,12 @@ Result<SecretBytes> parse_key_text(std::string_view text) {
       return make_error("key.format", "a Solana keypair file is a JSON array of 64 bytes");
     return seed;
   }
-  if (text.starts_with("0x") || text.starts_with("0X"))
-    text.remove_prefix(2);
-  if (text.size() != 64) {
+  auto bytes = evm::from_hex(text, 32);
+  if (!bytes.ok()) {
     return make_error("key.format", "expected 64 hex digits (32 bytes) or a Solana JSON keypair");
   }
-  SecretBytes key(32);
-  for (std::size_t i = 0; i < 32; ++i) {
-    int high = hex_value(text[2 * i]);
-    int low = hex_value(text[2 * i + 1]);
-    if (high < 0 || low < 0) {
-      return make_error("key.format", "expected 64 hex digits (32 bytes) or a Solana JSON keypair");
-    }
-    key.data()[i] = static_cast<std::uint8_t>(high << 4 | low);
-  }
+  SecretBytes key(bytes->data(), bytes->size());
+  OPENSSL_cleanse(bytes->data(), bytes->size());
   return key;
 }
 
