@@ -12,6 +12,7 @@
 #include "proxy/paid_response_stream.h"
 #include "proxy/payment_extraction.h"
 #include "x402/codec.h"
+#include "x402/networks.h"
 
 namespace x402proxy::proxy {
 namespace net = boost::asio;
@@ -91,6 +92,16 @@ net::awaitable<bool> PaidCall::run() {
   if (!matched.ok())
     co_return co_await reply_payment_required(matched.error().message);
   requirement_ = *matched;
+  facilitator_requirement_ = *requirement_;
+  if (payment_->x402_version == 1) {
+    // An x402 v1 payment is verified against the v1 form of the offer: network by v1 name,
+    // maxAmountRequired, and the resource inline (x402 v1 specification §5).
+    facilitator_requirement_.network = x402::to_v1_name(requirement_->network);
+    facilitator_requirement_.v1_resource = x402::ResourceInfo{
+        "mcp://tool/" + call_.tool_name,
+        offer_.description.empty() ? std::optional<std::string>("") : offer_.description,
+        std::string("application/json")};
+  }
 
   auto checked = state_.local_check(*payment_, *requirement_);
   if (!checked.ok()) {
@@ -105,7 +116,7 @@ net::awaitable<bool> PaidCall::run() {
         "another call; sign a new one");
   }
 
-  auto verified = co_await state_.facilitator->verify(*payment_, *requirement_);
+  auto verified = co_await state_.facilitator->verify(*payment_, facilitator_requirement_);
   if (!verified.ok()) {
     state_.replay_guard->release(checked_.replay_key);
     const auto& failure = verified.error();
@@ -219,7 +230,7 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
   }
 
   // The tool ran (also when it reports isError: the payment covers the attempt). Settle.
-  auto settled = co_await state_.facilitator->settle(*payment_, *requirement_);
+  auto settled = co_await state_.facilitator->settle(*payment_, facilitator_requirement_);
   const auto consumed_until = ReplayGuard::Clock::now() + checked_.lock_for;
   state_.replay_guard->mark_consumed(checked_.replay_key, consumed_until);
   if (!settled.ok()) {

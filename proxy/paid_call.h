@@ -52,6 +52,7 @@ class PaidCall {
   // Set once the payment is accepted for forwarding.
   std::optional<x402::PaymentPayload> payment_;
   const x402::PaymentRequirements* requirement_ = nullptr;
+  x402::PaymentRequirements facilitator_requirement_;  // the offer in the payment's x402 version
   CheckedPayment checked_;
   std::int64_t journal_id_ = 0;
 };

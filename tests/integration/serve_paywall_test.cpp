@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/integration/serve_fixture.h"
+#include "x402/base64.h"
 
 using namespace x402proxy::testing;
 namespace json = boost::json;
@@ -357,4 +358,55 @@ TEST_CASE("an upstream that fails at the transport level is not paid for", "[ser
   // The reservation was released: the same payment can be retried.
   auto retry = pay(serve, "cut_stream", payment, "{}");
   CHECK(retry.body.find("payment_already_used") == std::string::npos);
+}
+
+TEST_CASE("an x402 v1 payment in the X-PAYMENT header is understood", "[serve][paywall][v1]") {
+  ServeFixture serve;
+  auto v2 = evm_payment(first_offer(payment_required(serve, "add")));
+  json::object v1{{"x402Version", 1},
+                  {"scheme", "exact"},
+                  {"network", "base-sepolia"},
+                  {"payload", v2.at("payload")}};
+  auto reply = mcp_post(serve.port, tool_call("add", R"({"a":3,"b":4})"),
+                        {{"X-PAYMENT", x402proxy::x402::base64_encode(json::serialize(v1))}});
+  auto result = result_of(reply);
+  CHECK(result.at("content").at(0).at("text").as_string() == "7");
+  // The facilitator was asked in v1 terms: maxAmountRequired and the v1 network name.
+  auto verify = json::parse(serve.facilitator.requests().at(0).body).as_object();
+  CHECK(verify.at("x402Version") == 1);
+  CHECK(verify.at("paymentRequirements").at("maxAmountRequired").as_string() == "1000");
+  CHECK(verify.at("paymentRequirements").at("network").as_string() == "base-sepolia");
+}
+
+TEST_CASE("payments a previous run left open are reported at start-up", "[serve][journal]") {
+  std::string dir = make_temp_dir("journal-restart");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir + "/payments.sqlite").c_str(), &db) == SQLITE_OK);
+    REQUIRE(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE payments (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT "
+            "NULL, updated_ms INTEGER NOT NULL, tool TEXT NOT NULL, network TEXT NOT NULL, asset "
+            "TEXT NOT NULL, amount TEXT NOT NULL, pay_to TEXT NOT NULL, payer TEXT NOT NULL, "
+            "replay_key TEXT NOT NULL, state TEXT NOT NULL, transaction_id TEXT NOT NULL DEFAULT "
+            "'', detail TEXT NOT NULL DEFAULT '');"
+            "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to, "
+            "payer, replay_key, state) VALUES (1, 1, 'add', 'eip155:84532', '0xA', '1000', '0xB', "
+            "'0xPayer', 'k', 'forwarded');",
+            nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // The fixture's upstream and fake facilitator serve a second proxy started on the seeded journal.
+  ServeFixture serve;
+  std::ofstream(dir + "/proxy.yaml")
+      << "listen: 127.0.0.1:0\nupstream: { url: " << serve.upstream.url("/mcp")
+      << " }\nfacilitator: { url: " << serve.facilitator.url() << " }\npay_to: { eip155: \""
+      << kPayTo << "\" }\naccept: [ { network: base-sepolia, asset: USDC } ]\n"
+      << "journal: " << dir << "/payments.sqlite\n";
+  ChildProcess restarted({proxy_binary(), "serve", "--config", dir + "/proxy.yaml"},
+                         dir + "/proxy.log");
+  REQUIRE(restarted.wait_for_line("listening on", std::chrono::seconds(10)));
+  CHECK_THAT(restarted.output(),
+             Catch::Contains("row 1 for tool add") && Catch::Contains("forwarded"));
 }
