@@ -40,7 +40,7 @@ class ChildProcess {
   std::optional<std::string> wait_for_line(const std::regex& pattern,
                                            std::chrono::milliseconds timeout);
 
-  std::string output() const;         // stdout, then stderr when it has its own file
+  std::string output() const;  // stdout, then stderr when it has its own file
   std::string stdout_text() const;
   std::string stderr_text() const;
 

@@ -108,10 +108,7 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
     response.body = json::serialize(json::object{{"isValid", true}, {"payer", payer}});
   } else {
     response.body = json::serialize(json::object{
-        {"success", true},
-        {"transaction", kTransaction},
-        {"network", network},
-        {"payer", payer}});
+        {"success", true}, {"transaction", kTransaction}, {"network", network}, {"payer", payer}});
   }
   return response;
 }

@@ -4,10 +4,12 @@
 #include <cctype>
 #include <functional>
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,40 +29,31 @@ std::string failure(const char* step, const beast::error_code& ec) {
   return std::string(step) + ": " + (ec == beast::error::timeout ? "timeout" : ec.message());
 }
 
-// One request on a fresh connection; the deadline covers connect, write and the whole read.
-HttpReply exchange(unsigned short port, const std::string& method, const std::string& target,
-                   const std::string& body, const Headers& headers,
-                   std::chrono::milliseconds timeout, const EnoughRead& enough, bool* ended) {
-  HttpReply reply;
-  net::io_context context;
-  beast::tcp_stream stream(context);
+// One request on a fresh connection. The deadline covers connect, write and the whole read: the
+// operations are asynchronous because Beast's stream timeouts apply to asynchronous ones only.
+net::awaitable<void> exchange_steps(beast::tcp_stream& stream, unsigned short port,
+                                    http::request<http::string_body>& request,
+                                    const EnoughRead& enough, HttpReply& reply, bool& ended) {
   beast::error_code ec;
-  stream.expires_after(timeout);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                                net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     reply.error = failure("connect", ec);
-    return reply;
+    co_return;
   }
-  http::request<http::string_body> request{http::string_to_verb(method), target, 11};
-  request.method_string(method);
-  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [name, value] : headers)
-    request.set(name, value);
-  request.body() = body;
-  if (!body.empty() || method == "POST")
-    request.prepare_payload();
-  http::write(stream, request, ec);
+  co_await http::async_write(stream, request, net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     reply.error = failure("write", ec);
-    return reply;
+    co_return;
   }
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(kReplyBodyLimit);
-  http::read_header(stream, buffer, parser, ec);
+  co_await http::async_read_header(stream, buffer, parser,
+                                   net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     reply.error = failure("read header", ec);
-    return reply;
+    co_return;
   }
   reply.status = parser.get().result_int();
   for (const auto& field : parser.get()) {
@@ -72,15 +65,16 @@ HttpReply exchange(unsigned short port, const std::string& method, const std::st
   std::array<char, 8192> chunk;
   while (!parser.is_done()) {
     if (enough && enough(reply))
-      return reply;  // the connection closes with `stream`
+      co_return;  // the connection closes with `stream`
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    http::read_some(stream, buffer, parser, ec);
+    co_await http::async_read_some(stream, buffer, parser,
+                                   net::redirect_error(net::use_awaitable, ec));
     if (ec == http::error::need_buffer)
       ec = {};
     if (ec) {
       reply.error = failure("read body", ec);
-      return reply;
+      co_return;
     }
     const std::size_t got = chunk.size() - parser.get().body().size;
     if (got == 0)
@@ -88,9 +82,48 @@ HttpReply exchange(unsigned short port, const std::string& method, const std::st
     reply.body.append(chunk.data(), got);
     reply.pieces.emplace_back(std::chrono::steady_clock::now(), std::string(chunk.data(), got));
   }
+  ended = true;
+}
+
+HttpReply exchange(unsigned short port, const std::string& method, const std::string& target,
+                   const std::string& body, const Headers& headers,
+                   std::chrono::milliseconds timeout, const EnoughRead& enough, bool* ended) {
+  http::request<http::string_body> request{http::string_to_verb(method), target, 11};
+  request.method_string(method);
+  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  for (const auto& [name, value] : headers)
+    request.set(name, value);
+  request.body() = body;
+  if (!body.empty() || method == "POST")
+    request.prepare_payload();
+  HttpReply reply;
+  bool finished = false;
+  net::io_context context;
+  beast::tcp_stream stream(context);
+  stream.expires_after(timeout);
+  net::co_spawn(context, exchange_steps(stream, port, request, enough, reply, finished),
+                net::detached);
+  context.run();
   if (ended)
-    *ended = true;
+    *ended = finished;
   return reply;
+}
+
+net::awaitable<void> raw_steps(beast::tcp_stream& stream, unsigned short port,
+                               const std::string& bytes, std::string& out) {
+  beast::error_code ec;
+  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                                net::redirect_error(net::use_awaitable, ec));
+  if (ec)
+    co_return;
+  co_await net::async_write(stream, net::buffer(bytes),
+                            net::redirect_error(net::use_awaitable, ec));
+  std::array<char, 4096> chunk;
+  while (!ec && out.size() < kReplyBodyLimit) {
+    const std::size_t n = co_await stream.async_read_some(
+        net::buffer(chunk), net::redirect_error(net::use_awaitable, ec));
+    out.append(chunk.data(), n);
+  }
 }
 
 // The time the byte at `offset` of the body arrived.
@@ -129,20 +162,12 @@ HttpReply del(unsigned short port, const std::string& target, const Headers& hea
 
 std::string raw_exchange(unsigned short port, const std::string& bytes,
                          std::chrono::milliseconds timeout) {
+  std::string out;
   net::io_context context;
   beast::tcp_stream stream(context);
-  beast::error_code ec;
   stream.expires_after(timeout);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
-  if (ec)
-    return "";
-  stream.write_some(net::buffer(bytes), ec);
-  std::string out;
-  std::array<char, 4096> chunk;
-  while (!ec && out.size() < kReplyBodyLimit) {
-    const std::size_t n = stream.read_some(net::buffer(chunk), ec);
-    out.append(chunk.data(), n);
-  }
+  net::co_spawn(context, raw_steps(stream, port, bytes, out), net::detached);
+  context.run();
   return out;
 }
 
@@ -200,14 +225,13 @@ std::vector<SseEvent> sse_events(const HttpReply& reply) {
 SseStream read_sse(unsigned short port, const std::string& method, const std::string& target,
                    const std::string& body, const Headers& headers, std::size_t max_events,
                    std::chrono::milliseconds timeout) {
-  Headers with_accept = {{"Accept", method == "GET" ? "text/event-stream"
-                                                    : "application/json, text/event-stream"}};
+  Headers with_accept = {
+      {"Accept", method == "GET" ? "text/event-stream" : "application/json, text/event-stream"}};
   if (method == "POST")
     with_accept.emplace_back("Content-Type", "application/json");
   for (const auto& header : headers) {
-    std::erase_if(with_accept, [&](const auto& h) {
-      return beast::iequals(h.first, header.first);
-    });
+    std::erase_if(with_accept,
+                  [&](const auto& h) { return beast::iequals(h.first, header.first); });
   }
   with_accept.insert(with_accept.end(), headers.begin(), headers.end());
   SseStream stream;

@@ -36,7 +36,8 @@ HttpReply http_request(unsigned short port, const std::string& method, const std
                        std::chrono::milliseconds timeout = kDefaultHttpTimeout);
 
 HttpReply post(unsigned short port, const std::string& target, const std::string& body,
-               const Headers& headers = {}, std::chrono::milliseconds timeout = kDefaultHttpTimeout);
+               const Headers& headers = {},
+               std::chrono::milliseconds timeout = kDefaultHttpTimeout);
 HttpReply get(unsigned short port, const std::string& target, const Headers& headers = {},
               std::chrono::milliseconds timeout = kDefaultHttpTimeout);
 HttpReply del(unsigned short port, const std::string& target, const Headers& headers = {},
@@ -50,9 +51,9 @@ std::string raw_exchange(unsigned short port, const std::string& bytes,
 HttpReply mcp_post(unsigned short port, const std::string& body, Headers extra = {});
 
 struct SseEvent {
-  std::string event = "message";  // the "event" field, "message" when absent
-  std::string id;                 // the "id" field of this event, if any
-  std::string data;               // the data lines, joined with '\n'
+  std::string event = "message";                  // the "event" field, "message" when absent
+  std::string id;                                 // the "id" field of this event, if any
+  std::string data;                               // the data lines, joined with '\n'
   std::chrono::steady_clock::time_point arrival;  // when the blank line ending it arrived
 };
 

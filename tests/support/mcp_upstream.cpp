@@ -31,10 +31,9 @@ TestResponse json_result(const json::value& id, json::object result, const std::
 // JSON-RPC 2.0 section 5.1 error object.
 TestResponse json_error(const json::value& id, int code, const std::string& text,
                         const std::string& session, unsigned status = 200) {
-  return json_message(json::object{{"jsonrpc", "2.0"},
-                                   {"id", id},
-                                   {"error", {{"code", code}, {"message", text}}}},
-                      session, status);
+  return json_message(
+      json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", text}}}},
+      session, status);
 }
 
 json::object text_result(const std::string& text) {
@@ -75,13 +74,13 @@ json::array tool_list() {
                       {"description", std::string("test tool ") + name},
                       {"inputSchema", any_object}};
     if (std::string_view(name) == "weather") {
-      tool["outputSchema"] = json::object{
-          {"type", "object"},
-          {"properties",
-           {{"city", {{"type", "string"}}},
-            {"temperature_c", {{"type", "integer"}}},
-            {"conditions", {{"type", "string"}}}}},
-          {"required", json::array{"city", "temperature_c", "conditions"}}};
+      tool["outputSchema"] =
+          json::object{{"type", "object"},
+                       {"properties",
+                        {{"city", {{"type", "string"}}},
+                         {"temperature_c", {{"type", "integer"}}},
+                         {"conditions", {{"type", "string"}}}}},
+                       {"required", json::array{"city", "temperature_c", "conditions"}}};
     }
     tools.push_back(std::move(tool));
   }
@@ -98,15 +97,14 @@ json::object input_needed_result(const json::object& params) {
     const bool accepted = answer && string_at(*answer, "action") == "accept";
     return text_result(accepted ? "confirmed" : "declined");
   }
-  json::object elicitation{
-      {"method", "elicitation/create"},
-      {"params",
-       {{"mode", "form"},
-        {"message", "Continue?"},
-        {"requestedSchema",
-         {{"type", "object"},
-          {"properties", {{"confirm", {{"type", "boolean"}}}}},
-          {"required", json::array{"confirm"}}}}}}};
+  json::object elicitation{{"method", "elicitation/create"},
+                           {"params",
+                            {{"mode", "form"},
+                             {"message", "Continue?"},
+                             {"requestedSchema",
+                              {{"type", "object"},
+                               {"properties", {{"confirm", {{"type", "boolean"}}}}},
+                               {"required", json::array{"confirm"}}}}}}};
   return json::object{{"resultType", "input_required"},
                       {"inputRequests", {{"confirm", std::move(elicitation)}}},
                       {"requestState", kInputNeededState}};
@@ -117,10 +115,11 @@ TestResponse progress_stream(const json::value& id, const std::string& tool,
                              const json::object& params, const json::object& arguments,
                              const McpUpstreamOptions& options, const std::string& session) {
   json::value token = nullptr;
-  if (const json::object* meta = object_at(params, "_meta"); meta && meta->contains("progressToken"))
+  if (const json::object* meta = object_at(params, "_meta");
+      meta && meta->contains("progressToken"))
     token = meta->at("progressToken");
-  const auto steps = std::clamp<std::int64_t>(
-      integer_at(arguments, "steps", options.progress_events), 0, 1000);
+  const auto steps =
+      std::clamp<std::int64_t>(integer_at(arguments, "steps", options.progress_events), 0, 1000);
   const std::chrono::milliseconds interval(std::clamp<std::int64_t>(
       integer_at(arguments, "interval_ms", options.progress_interval.count()), 0, 60000));
   TestResponse stream;

@@ -8,6 +8,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -29,6 +30,8 @@ using tcp = net::ip::tcp;
 struct TestHttpServer::Impl {
   std::list<beast::tcp_stream*> live;  // open connections; touched on the I/O thread only
   net::io_context context;
+  // While the server is down (no acceptor, no connection) run() must still wait for work.
+  net::executor_work_guard<net::io_context::executor_type> keep_running{context.get_executor()};
   tcp::acceptor acceptor{context};
 };
 

@@ -55,9 +55,8 @@ std::size_t TestUpstream::tool_calls(std::string_view name) const {
       if (!is_method(message, "tools/call"))
         continue;
       const json::value* params = message.if_contains("params");
-      const json::value* tool = params && params->is_object()
-                                    ? params->as_object().if_contains("name")
-                                    : nullptr;
+      const json::value* tool =
+          params && params->is_object() ? params->as_object().if_contains("name") : nullptr;
       calls += tool && tool->is_string() && tool->as_string() == name;
     }
   }
@@ -98,8 +97,8 @@ TestResponse TestUpstream::answer(const RecordedRequest& request) {
     return hang_up;
   }
   const std::string session = request.header("mcp-session-id");
-  const auto messages = request.method == "POST" ? messages_of(request.body)
-                                                 : std::vector<json::object>{};
+  const auto messages =
+      request.method == "POST" ? messages_of(request.body) : std::vector<json::object>{};
   const bool initialize = messages.size() == 1 && is_method(messages[0], "initialize");
   TestResponse response;
   if (initialize) {
