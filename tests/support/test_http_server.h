@@ -51,7 +51,8 @@ class TestHttpServer {
   static constexpr std::chrono::seconds kIoTimeout{30};
   static constexpr std::size_t kBodyLimit = 64 * 1024 * 1024;
 
-  explicit TestHttpServer(TestHandler handler);
+  // port 0: an ephemeral port (read it with port()).
+  explicit TestHttpServer(TestHandler handler, unsigned short port = 0);
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
@@ -61,6 +62,8 @@ class TestHttpServer {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
   std::vector<RecordedRequest> requests() const;
+  // A long-running server (the example upstream) stops keeping requests so memory stays flat.
+  void set_recording(bool record) { recording_ = record; }
   std::size_t connections() const { return connections_; }  // accepted so far
   std::size_t open_connections() const { return open_connections_; }
 
@@ -78,6 +81,7 @@ class TestHttpServer {
   unsigned short port_ = 0;
   std::atomic<std::size_t> connections_{0};
   std::atomic<std::size_t> open_connections_{0};
+  std::atomic<bool> recording_{true};
   mutable std::mutex mutex_;
   std::vector<RecordedRequest> requests_;
   TestHandler handler_;

@@ -26,6 +26,7 @@ struct TestUpstreamOptions {
   std::chrono::milliseconds progress_interval{200};  // and spacing
   bool hold_get_stream = true;                       // GET /mcp stays open after its event
   bool require_session = false;                      // 400 for requests without a session id
+  unsigned short port = 0;                           // 0: an ephemeral port
 };
 
 class TestUpstream {
