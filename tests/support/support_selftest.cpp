@@ -185,7 +185,8 @@ TEST_CASE("GET opens a server stream that stays open until the client closes it"
   CHECK(upstream.server().open_connections() == 0);
 }
 
-TEST_CASE("DELETE ends a session; requests naming it afterwards get 404", "[support][upstream]") {
+TEST_CASE("DELETE ends a session, and requests naming it afterwards get 404",
+          "[support][upstream]") {
   TestUpstream upstream;
   const auto port = upstream.port();
   const std::string session = mcp_post(port, kInitialize).header("mcp-session-id");
