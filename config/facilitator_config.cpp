@@ -32,7 +32,7 @@ Result<std::shared_ptr<const FacilitatorServiceConfig>> parse_facilitator_config
   config->source = source_name;
   if (auto s = fields.only_keys(root, "",
                                 {"listen", "ledger", "starting_balance", "networks", "clock_skew",
-                                 "log_level", "solana_fee_payer"});
+                                 "log_level", "solana_fee_payer", "solana_rpc"});
       !s.ok()) {
     return s.error();
   }
@@ -62,6 +62,12 @@ Result<std::shared_ptr<const FacilitatorServiceConfig>> parse_facilitator_config
     if (!v.ok())
       return v.error();
     config->clock_skew = std::chrono::duration_cast<std::chrono::seconds>(*v);
+  }
+  if (auto node = root["solana_rpc"]) {
+    auto v = fields.boolean(node, "solana_rpc");
+    if (!v.ok())
+      return v.error();
+    config->solana_rpc = *v;
   }
   if (auto node = root["networks"]) {
     if (!node.IsSequence())

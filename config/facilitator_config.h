@@ -20,6 +20,9 @@ struct FacilitatorServiceConfig {
   std::string solana_fee_payer;       // the fee payer address Solana payments must name (base58)
   std::chrono::seconds clock_skew{5};
   std::string log_level = "info";
+  // Also answer POST /solana-rpc with simulated chain data (a fresh random blockhash, the known
+  // mints' decimals), so that a demo buyer needs no real Solana node.
+  bool solana_rpc = false;
 };
 
 Result<std::shared_ptr<const FacilitatorServiceConfig>> load_facilitator_config(

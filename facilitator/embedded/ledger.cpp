@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
 
 namespace x402proxy::facilitator {
 namespace {
@@ -89,6 +90,23 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path,
       return status.error();
   }
   return ledger;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open_existing_read_only(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return make_error("ledger.missing", "no ledger at " + path);
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return make_error("ledger.open", "cannot open ledger " + path + ": " + message);
+  }
+  // A running facilitator may hold the write lock for a moment.
+  sqlite3_busy_timeout(db, 5000);
+  return std::unique_ptr<Ledger>(new Ledger(db, 0));
 }
 
 Ledger::~Ledger() {
@@ -226,6 +244,31 @@ Result<std::vector<LedgerTransfer>> Ledger::transfers() {
     transfer.transaction = column(statement->get(), 7);
     out.push_back(std::move(transfer));
   }
+  return out;
+}
+
+Result<std::vector<LedgerBalance>> Ledger::balances() {
+  std::lock_guard lock(mutex_);
+  auto statement = prepare(db_,
+                           "SELECT network, asset, account, amount FROM balances"
+                           " ORDER BY network, asset, account");
+  if (!statement.ok())
+    return statement.error();
+  std::vector<LedgerBalance> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(statement->get())) == SQLITE_ROW) {
+    LedgerBalance balance;
+    balance.network = column(statement->get(), 0);
+    balance.asset = column(statement->get(), 1);
+    balance.account = column(statement->get(), 2);
+    auto amount = x402::parse_amount(column(statement->get(), 3));
+    if (!amount.ok())
+      return make_error("ledger.corrupt", "balance of " + balance.account + " is not an amount");
+    balance.amount = *amount;
+    out.push_back(std::move(balance));
+  }
+  if (rc != SQLITE_DONE)
+    return sql_error(db_);
   return out;
 }
 

@@ -29,12 +29,23 @@ struct LedgerTransfer {
   std::string transaction;  // the id the settle response reports
 };
 
+// What one account holds of one asset on one network, as the balances table records it.
+struct LedgerBalance {
+  std::string network;  // CAIP-2
+  std::string asset;
+  std::string account;
+  x402::Amount amount = 0;
+};
+
 class Ledger {
  public:
   // `starting_balance` is what an account the ledger has never seen holds (0 for strict books; a
   // demo gives each payer some so that insufficient_funds is real but not immediate).
   static Result<std::unique_ptr<Ledger>> open(const std::string& path,
                                               x402::Amount starting_balance);
+  // An existing ledger, for reports while a facilitator may be running on it: read-only, and never
+  // creates a file (reason "ledger.missing": "no ledger at PATH").
+  static Result<std::unique_ptr<Ledger>> open_existing_read_only(const std::string& path);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -46,6 +57,9 @@ class Ledger {
   Result<x402::Amount> balance(const std::string& network, const std::string& asset,
                                const std::string& account);
   Result<std::vector<LedgerTransfer>> transfers();
+  // Every account the ledger has recorded, by network, asset and account (accounts it has never
+  // seen hold the starting balance and are not listed).
+  Result<std::vector<LedgerBalance>> balances();
 
  private:
   Ledger(sqlite3* db, x402::Amount starting_balance)

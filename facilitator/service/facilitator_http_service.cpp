@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "facilitator/service/simulated_solana_rpc.h"
 #include "x402/codec.h"
 #include "x402/strict_json.h"
 
@@ -57,7 +58,14 @@ Result<CallInput> read_call(const std::string& body) {
 }  // namespace
 
 net::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std::string method,
-                                                  std::string path, std::string body) {
+                                                  std::string path, std::string body,
+                                                  bool simulate_solana_rpc) {
+  if (simulate_solana_rpc && path == "/solana-rpc") {
+    // JSON-RPC over HTTP: the transport always answers 200; failures are JSON-RPC errors.
+    if (method != "POST")
+      co_return ApiAnswer{405, error_body("use POST /solana-rpc")};
+    co_return ApiAnswer{200, answer_simulated_solana_rpc(body)};
+  }
   if (path == "/supported") {
     if (method != "GET")
       co_return ApiAnswer{405, error_body("use GET /supported")};
@@ -107,7 +115,8 @@ net::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std:
 
 namespace {
 
-net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitator> facilitator) {
+net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitator> facilitator,
+                                  bool simulate_solana_rpc) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
@@ -130,8 +139,9 @@ net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitato
     auto request = parser.release();
     std::string target(request.target());
     std::string path = target.substr(0, target.find('?'));
-    ApiAnswer answer = co_await answer_facilitator_call(
-        *facilitator, std::string(request.method_string()), path, std::move(request.body()));
+    ApiAnswer answer =
+        co_await answer_facilitator_call(*facilitator, std::string(request.method_string()), path,
+                                         std::move(request.body()), simulate_solana_rpc);
     spdlog::info("facilitator {} {} -> {}", request.method_string(), path, answer.status);
     http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
     response.set(http::field::content_type, "application/json");
@@ -149,8 +159,8 @@ net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitato
 }  // namespace
 
 Result<std::unique_ptr<FacilitatorHttpService>> FacilitatorHttpService::bind(
-    net::io_context& context, const std::string& address,
-    std::shared_ptr<Facilitator> facilitator) {
+    net::io_context& context, const std::string& address, std::shared_ptr<Facilitator> facilitator,
+    bool simulate_solana_rpc) {
   std::size_t colon = address.rfind(':');
   if (colon == std::string::npos)
     return make_error("listen.address", "expected host:port, got " + address);
@@ -171,8 +181,8 @@ Result<std::unique_ptr<FacilitatorHttpService>> FacilitatorHttpService::bind(
     acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
     return make_error("listen.bind", "cannot listen on " + address + ": " + ec.message());
-  return std::unique_ptr<FacilitatorHttpService>(
-      new FacilitatorHttpService(context, std::move(acceptor), std::move(facilitator)));
+  return std::unique_ptr<FacilitatorHttpService>(new FacilitatorHttpService(
+      context, std::move(acceptor), std::move(facilitator), simulate_solana_rpc));
 }
 
 net::awaitable<void> FacilitatorHttpService::run() {
@@ -185,7 +195,8 @@ net::awaitable<void> FacilitatorHttpService::run() {
     if (ec)
       continue;
     auto executor = socket.get_executor();
-    net::co_spawn(executor, serve_client(std::move(socket), facilitator_), net::detached);
+    net::co_spawn(executor, serve_client(std::move(socket), facilitator_, simulate_solana_rpc_),
+                  net::detached);
   }
 }
 

@@ -1,6 +1,8 @@
 // The standard x402 facilitator HTTP API (x402 v2 §7: POST /verify, POST /settle, GET /supported)
 // served in front of any Facilitator — in practice the embedded one, so that other x402 software,
-// and `serve` as a remote client, can use it over the network.
+// and `serve` as a remote client, can use it over the network. Optionally it also answers POST
+// /solana-rpc with the simulated Solana RPC (simulated_solana_rpc.h), for buyers of a closed
+// deployment whose only "chain" is the embedded facilitator's ledger.
 #pragma once
 
 #include <memory>
@@ -19,7 +21,7 @@ class FacilitatorHttpService {
  public:
   static Result<std::unique_ptr<FacilitatorHttpService>> bind(
       boost::asio::io_context& context, const std::string& address,
-      std::shared_ptr<Facilitator> facilitator);
+      std::shared_ptr<Facilitator> facilitator, bool simulate_solana_rpc = false);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   boost::asio::awaitable<void> run();
@@ -27,21 +29,27 @@ class FacilitatorHttpService {
 
  private:
   FacilitatorHttpService(boost::asio::io_context& context, boost::asio::ip::tcp::acceptor acceptor,
-                         std::shared_ptr<Facilitator> facilitator)
-      : context_(context), acceptor_(std::move(acceptor)), facilitator_(std::move(facilitator)) {}
+                         std::shared_ptr<Facilitator> facilitator, bool simulate_solana_rpc)
+      : context_(context),
+        acceptor_(std::move(acceptor)),
+        facilitator_(std::move(facilitator)),
+        simulate_solana_rpc_(simulate_solana_rpc) {}
 
   boost::asio::io_context& context_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<Facilitator> facilitator_;
+  bool simulate_solana_rpc_;
 };
 
-// The answer to one API call: HTTP status and JSON body.
+// The answer to one API call: HTTP status and JSON body. POST /solana-rpc exists only when
+// `simulate_solana_rpc` is on; otherwise it is an unknown path (404) like any other.
 struct ApiAnswer {
   unsigned status = 200;
   std::string body;
 };
 boost::asio::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator,
                                                           std::string method, std::string path,
-                                                          std::string body);
+                                                          std::string body,
+                                                          bool simulate_solana_rpc = false);
 
 }  // namespace x402proxy::facilitator

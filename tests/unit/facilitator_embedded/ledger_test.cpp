@@ -1,9 +1,14 @@
 #include "facilitator/embedded/ledger.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 using namespace x402proxy;
 using facilitator::Ledger;
+using facilitator::LedgerBalance;
 using facilitator::LedgerTransfer;
 
 namespace {
@@ -57,4 +62,56 @@ TEST_CASE("a payer cannot spend more than it holds, and a refusal changes nothin
   CHECK_FALSE(*(*ledger)->was_settled("b"));  // rolled back, the id stays usable
   auto t = transfer("", 0);
   CHECK(*(*ledger)->balance(t.network, t.asset, "0xPayer") == 400);
+}
+
+TEST_CASE("balances lists every recorded account, sorted, and no one else", "[ledger]") {
+  auto ledger = Ledger::open(":memory:", 5000);
+  REQUIRE(ledger.ok());
+  REQUIRE((*ledger)->balances()->empty());
+  REQUIRE((*ledger)->record(transfer("a", 1200)).ok());
+  auto other = transfer("b", 300);
+  other.payer = "0xAnother";
+  REQUIRE((*ledger)->record(other).ok());
+  auto balances = (*ledger)->balances();
+  REQUIRE(balances.ok());
+  REQUIRE(balances->size() == 3);
+  const LedgerBalance& first = (*balances)[0];
+  CHECK(first.network == "eip155:84532");
+  CHECK(first.asset == "0x036CbD53842c5426634e7929541eC2318f3dCF7e");
+  CHECK(first.account == "0xAnother");
+  CHECK(first.amount == 4700);
+  CHECK((*balances)[1].account == "0xPayee");
+  CHECK((*balances)[1].amount == 6500);
+  CHECK((*balances)[2].account == "0xPayer");
+  CHECK((*balances)[2].amount == 3800);
+}
+
+TEST_CASE("a report opens an existing ledger read-only and never creates one", "[ledger]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("ledger-test-" + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(path);
+  auto missing = Ledger::open_existing_read_only(path.string());
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().reason == "ledger.missing");
+  CHECK(missing.error().message == "no ledger at " + path.string());
+  CHECK_FALSE(std::filesystem::exists(path));
+
+  {
+    auto writer = Ledger::open(path.string(), 5000);
+    REQUIRE(writer.ok());
+    REQUIRE((*writer)->record(transfer("a", 1200)).ok());
+    // Read while the writer still has it open, as `--balances` does next to a running service.
+    auto reader = Ledger::open_existing_read_only(path.string());
+    REQUIRE(reader.ok());
+    CHECK((*reader)->transfers()->size() == 1);
+    REQUIRE((*reader)->balances()->size() == 2);
+    auto refused = (*reader)->record(transfer("b", 1));
+    CHECK_FALSE(refused.ok());
+  }
+  auto closed = Ledger::open_existing_read_only(path.string());
+  REQUIRE(closed.ok());
+  CHECK((*closed)->balances()->size() == 2);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
 }
