@@ -8,6 +8,7 @@
 #include "app/keygen_command.h"
 #include "config/price_table.h"
 #include "config/serve_config.h"
+#include "proxy/pay/pay_command.h"
 #include "proxy/serve_command.h"
 
 namespace {
@@ -20,6 +21,11 @@ constexpr const char* kUsage =
     "  check --config FILE        validate a serve config and print its price table\n"
     "  facilitator --config FILE  the embedded facilitator as an HTTP service\n"
     "                             (/verify, /settle, /supported); moves no money on any chain\n"
+    "  facilitator --config FILE --balances\n"
+    "                             print its ledger's transfers and balances, then exit\n"
+    "  pay --config FILE          the buyer's bridge: an MCP server on stdio that forwards to a\n"
+    "                             paid MCP server and pays per call within the wallet's limits\n"
+    "  pay --config FILE --report spending per day and per seller\n"
     "  keygen evm|solana --out F  write a new private key (mode 0600) and print its address\n"
     "  --help                     this text\n";
 
@@ -34,6 +40,15 @@ std::string option(int argc, char** argv, std::string_view name) {
     }
   }
   return {};
+}
+
+// Whether the bare `--name` is among the options.
+bool flag(int argc, char** argv, std::string_view name) {
+  for (int i = 2; i < argc; ++i) {
+    if (argv[i] == name)
+      return true;
+  }
+  return false;
 }
 
 int run_check(const std::string& path) {
@@ -66,7 +81,7 @@ int main(int argc, char** argv) {
   }
   std::string_view command = argv[1];
   std::string config_path = option(argc, argv, "--config");
-  if ((command == "serve" || command == "check" || command == "facilitator") &&
+  if ((command == "serve" || command == "check" || command == "facilitator" || command == "pay") &&
       config_path.empty()) {
     std::fprintf(stderr, "x402-mcp-proxy %s: --config FILE is required\n", argv[1]);
     return 2;
@@ -75,8 +90,13 @@ int main(int argc, char** argv) {
     return x402proxy::proxy::run_serve_command(config_path);
   if (command == "check")
     return run_check(config_path);
-  if (command == "facilitator")
+  if (command == "pay")
+    return x402proxy::proxy::run_pay_command(config_path, flag(argc, argv, "--report"));
+  if (command == "facilitator") {
+    if (flag(argc, argv, "--balances"))
+      return x402proxy::app::print_facilitator_balances(config_path);
     return x402proxy::app::run_facilitator_command(config_path);
+  }
   if (command == "keygen") {
     return x402proxy::app::run_keygen_command(argc > 2 ? argv[2] : "", option(argc, argv, "--out"));
   }

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -57,6 +58,48 @@ net::awaitable<HttpResult> exchange(Stream& stream, beast::flat_buffer& buffer,
     co_return failure(ec, "reading the answer");
   reusable = parser.get().keep_alive();
   co_return HttpResponse{parser.get().result_int(), std::move(parser.get().body())};
+}
+
+template <class Stream>
+net::awaitable<Status> exchange_streaming(Stream& stream, beast::tcp_stream& lowest,
+                                          beast::flat_buffer& buffer,
+                                          http::request<http::string_body>& request,
+                                          Clock::time_point deadline,
+                                          std::chrono::milliseconds idle,
+                                          const HttpStreamHandler& handler, bool& reusable) {
+  boost::system::error_code ec;
+  lowest.expires_at(deadline);
+  co_await http::async_write(stream, request, net::redirect_error(net::use_awaitable, ec));
+  if (ec)
+    co_return failure(ec, "sending the request");
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);  // the handler bounds what it keeps
+  lowest.expires_at(deadline);
+  co_await http::async_read_header(stream, buffer, parser,
+                                   net::redirect_error(net::use_awaitable, ec));
+  if (ec)
+    co_return failure(ec, "reading the answer");
+  if (auto s = handler.on_head(parser.get().base()); !s.ok())
+    co_return s;
+  char piece[16 * 1024];
+  while (!parser.is_done()) {
+    parser.get().body().data = piece;
+    parser.get().body().size = sizeof piece;
+    lowest.expires_at(std::min(deadline, Clock::now() + idle));
+    co_await http::async_read_some(stream, buffer, parser,
+                                   net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::need_buffer)
+      ec = {};
+    if (ec)
+      co_return failure(ec, "reading the answer");
+    const std::size_t got = sizeof piece - parser.get().body().size;
+    if (got > 0) {
+      if (auto s = handler.on_body(std::string_view(piece, got)); !s.ok())
+        co_return s;
+    }
+  }
+  reusable = parser.get().keep_alive();
+  co_return ok_status();
 }
 
 }  // namespace
@@ -153,11 +196,9 @@ net::awaitable<Result<std::unique_ptr<HttpClient::Connection>>> HttpClient::conn
   co_return std::move(connection);
 }
 
-net::awaitable<HttpResult> HttpClient::request(
+http::request<http::string_body> HttpClient::make_request(
     http::verb method, const std::string& path, std::string body,
-    std::vector<std::pair<std::string, std::string>> headers, std::chrono::milliseconds budget,
-    bool retry_stale) {
-  const auto deadline = Clock::now() + budget;
+    std::vector<std::pair<std::string, std::string>> headers) const {
   std::string target = prefix_ + path;
   if (target.empty())
     target = "/";  // a JSON-RPC node at the URL's root
@@ -167,12 +208,21 @@ net::awaitable<HttpResult> HttpClient::request(
   request.set(http::field::accept, "application/json");
   for (auto& [name, value] : headers)
     request.set(name, value);
-  if (method != http::verb::get) {
+  if (method != http::verb::get && method != http::verb::delete_) {
     request.set(http::field::content_type, "application/json");
     request.body() = std::move(body);
     request.prepare_payload();
   }
   request.keep_alive(true);
+  return request;
+}
+
+net::awaitable<HttpResult> HttpClient::request(
+    http::verb method, const std::string& path, std::string body,
+    std::vector<std::pair<std::string, std::string>> headers, std::chrono::milliseconds budget,
+    bool retry_stale) {
+  const auto deadline = Clock::now() + budget;
+  auto request = make_request(method, path, std::move(body), std::move(headers));
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> connection = take_idle();
@@ -207,6 +257,36 @@ net::awaitable<HttpResult> HttpClient::request(
       co_return result;
   }
   co_return make_error("http.unreachable", "no usable connection to " + host_);
+}
+
+net::awaitable<Status> HttpClient::stream(http::verb method, const std::string& path,
+                                          std::string body,
+                                          std::vector<std::pair<std::string, std::string>> headers,
+                                          Clock::time_point deadline,
+                                          std::chrono::milliseconds idle,
+                                          const HttpStreamHandler& handler, bool& sent) {
+  sent = false;
+  auto request = make_request(method, path, std::move(body), std::move(headers));
+  std::unique_ptr<Connection> connection = take_idle();
+  if (!connection) {
+    auto connected = co_await connect(deadline);
+    if (!connected.ok())
+      co_return connected.error();
+    connection = std::move(connected).value();
+  }
+  sent = true;
+  bool reusable = false;
+  Status result = ok_status();
+  if (connection->tls) {
+    result = co_await exchange_streaming(*connection->tls, connection->plain, connection->buffer,
+                                         request, deadline, idle, handler, reusable);
+  } else {
+    result = co_await exchange_streaming(connection->plain, connection->plain, connection->buffer,
+                                         request, deadline, idle, handler, reusable);
+  }
+  if (result.ok() && reusable)
+    give_back(std::move(connection));
+  co_return result;
 }
 
 }  // namespace x402proxy::facilitator

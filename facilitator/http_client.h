@@ -6,15 +6,20 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include "x402/result.h"
@@ -37,6 +42,14 @@ struct HttpResponse {
 // "http.url".
 using HttpResult = Result<HttpResponse>;
 
+// A streamed call (an MCP POST answered with an SSE stream, or a GET stream): the head is handed
+// over as soon as it arrives, then each piece of the body as it is read. A handler that returns an
+// error stops the call with that error.
+struct HttpStreamHandler {
+  std::function<Status(const boost::beast::http::response_header<>& head)> on_head;
+  std::function<Status(std::string_view piece)> on_body;
+};
+
 class HttpClient {
  public:
   // `base_url`: http://host[:port][/prefix] or https://…; request paths are appended to the prefix.
@@ -52,6 +65,18 @@ class HttpClient {
       std::vector<std::pair<std::string, std::string>> headers, std::chrono::milliseconds budget,
       bool retry_stale);
 
+  // Streams the answer to `handler`; no size limit beyond what the handler enforces. `deadline`
+  // covers the whole call, `idle` each wait for the next piece. `sent` tells afterwards whether the
+  // request may have reached the server (false only when connecting failed), which decides
+  // whether a payment it carried can be considered unspent. Never retried: it may not be
+  // idempotent.
+  boost::asio::awaitable<Status> stream(boost::beast::http::verb method, const std::string& path,
+                                        std::string body,
+                                        std::vector<std::pair<std::string, std::string>> headers,
+                                        std::chrono::steady_clock::time_point deadline,
+                                        std::chrono::milliseconds idle,
+                                        const HttpStreamHandler& handler, bool& sent);
+
   const std::string& base_url() const { return base_url_; }
 
  private:
@@ -59,6 +84,9 @@ class HttpClient {
   HttpClient(boost::asio::any_io_executor executor, HttpClientOptions options);
   std::unique_ptr<Connection> take_idle();
   void give_back(std::unique_ptr<Connection> connection);
+  boost::beast::http::request<boost::beast::http::string_body> make_request(
+      boost::beast::http::verb method, const std::string& path, std::string body,
+      std::vector<std::pair<std::string, std::string>> headers) const;
   boost::asio::awaitable<Result<std::unique_ptr<Connection>>> connect(
       std::chrono::steady_clock::time_point deadline);
 

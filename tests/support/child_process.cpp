@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -95,7 +96,12 @@ void ChildProcess::spawn(ChildOptions options) {
     return;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  int stdin_pipe[2] = {-1, -1};
+  if (options.stdin_pipe && pipe2(stdin_pipe, O_CLOEXEC) == 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_pipe[0], 0);  // dup2 clears O_CLOEXEC
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   if (stderr_path_.empty() || stderr_path_ == stdout_path_) {
@@ -118,9 +124,35 @@ void ChildProcess::spawn(ChildOptions options) {
     pid_ = -1;
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
+  if (stdin_pipe[0] >= 0) {
+    close(stdin_pipe[0]);
+    stdin_fd_ = stdin_pipe[1];
+  }
+}
+
+bool ChildProcess::write_stdin(const std::string& bytes) {
+  // A child that exited closes the pipe; the write must fail, not kill the test with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+  std::size_t done = 0;
+  while (stdin_fd_ >= 0 && done < bytes.size()) {
+    const ssize_t n = ::write(stdin_fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return stdin_fd_ >= 0;
+}
+
+void ChildProcess::close_stdin() {
+  if (stdin_fd_ >= 0)
+    close(stdin_fd_);
+  stdin_fd_ = -1;
 }
 
 ChildProcess::~ChildProcess() {
+  close_stdin();
   terminate(std::chrono::seconds(2));
 }
 

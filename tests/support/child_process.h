@@ -18,6 +18,7 @@ struct ChildOptions {
   std::vector<std::string> env;   // NAME=VALUE, set over this process's environment
   std::string stdout_path;        // where stdout goes (created or truncated)
   std::string stderr_path;        // where stderr goes; empty: the stdout file
+  bool stdin_pipe = false;        // stdin from a pipe the test writes (write_stdin), else /dev/null
 };
 
 class ChildProcess {
@@ -43,6 +44,10 @@ class ChildProcess {
   std::string output() const;  // stdout, then stderr when it has its own file
   std::string stdout_text() const;
   std::string stderr_text() const;
+  // With ChildOptions::stdin_pipe: writes to the child's stdin (false when it is gone); closing it
+  // is the child's end of input.
+  bool write_stdin(const std::string& bytes);
+  void close_stdin();
 
   // Waits for the child to exit by itself; its exit status (or -signal), nullopt on timeout.
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
@@ -56,6 +61,7 @@ class ChildProcess {
                                       std::chrono::milliseconds timeout);
 
   pid_t pid_ = -1;
+  int stdin_fd_ = -1;  // our end of the stdin pipe
   std::string stdout_path_;
   std::string stderr_path_;  // empty: shared with stdout
   std::optional<int> exit_status_;

@@ -1,0 +1,275 @@
+#include "config/pay_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_fields.h"
+#include "x402/price.h"
+
+namespace x402proxy::config {
+namespace {
+
+bool is_loopback_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    return false;
+  const std::string host = listen.substr(0, colon);
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1";
+}
+
+class PayLoader {
+ public:
+  explicit PayLoader(std::string source) : fields_(source), config_(std::make_shared<PayConfig>()) {
+    config_->source = std::move(source);
+  }
+
+  Result<std::shared_ptr<const PayConfig>> load(const YAML::Node& root) {
+    if (!root.IsMap())
+      return fields_.error_at(root, "(top level)", "expected a map of settings");
+    if (auto s = fields_.only_keys(root, "",
+                                   {"remote", "listen", "tls_verify", "request_timeout", "signers",
+                                    "tokens", "limits", "ledger", "log_level"});
+        !s.ok()) {
+      return s.error();
+    }
+    for (auto step : {&PayLoader::read_scalars, &PayLoader::read_signers, &PayLoader::read_tokens,
+                      &PayLoader::read_limits}) {
+      if (auto s = (this->*step)(root); !s.ok())
+        return s.error();
+    }
+    return std::shared_ptr<const PayConfig>(config_);
+  }
+
+ private:
+  Status read_string(const YAML::Node& root, const char* key, std::string& target,
+                     const char* expected) {
+    if (auto node = root[key]) {
+      auto v = fields_.scalar(node, key, expected);
+      if (!v.ok())
+        return v.error();
+      target = *v;
+    }
+    return ok_status();
+  }
+
+  Status read_scalars(const YAML::Node& root) {
+    if (!root["remote"]) {
+      return fields_.error_at(root, "remote", "is required: the paid MCP server's URL");
+    }
+    if (auto s = read_string(root, "remote", config_->remote, "an http(s) URL"); !s.ok())
+      return s;
+    if (!config_->remote.starts_with("http://") && !config_->remote.starts_with("https://")) {
+      return fields_.error_at(
+          root["remote"], "remote",
+          "expected an http:// or https:// URL, got " + quote_value(config_->remote));
+    }
+    if (auto s = read_string(root, "listen", config_->listen, "stdio or a loopback host:port");
+        !s.ok()) {
+      return s;
+    }
+    // The bridge holds the wallet: it must never be reachable from another machine.
+    if (config_->listen != "stdio" && !is_loopback_listen(config_->listen)) {
+      return fields_.error_at(root["listen"], "listen",
+                              "expected stdio or a loopback address (127.0.0.1:PORT, [::1]:PORT), "
+                              "got " +
+                                  quote_value(config_->listen));
+    }
+    if (auto s = read_string(root, "ledger", config_->ledger, "a file path"); !s.ok())
+      return s;
+    if (auto s = read_string(root, "log_level", config_->log_level, "a log level"); !s.ok())
+      return s;
+    if (auto node = root["tls_verify"]) {
+      auto v = fields_.boolean(node, "tls_verify");
+      if (!v.ok())
+        return v.error();
+      config_->tls_verify = *v;
+    }
+    if (auto node = root["request_timeout"]) {
+      auto v = fields_.duration(node, "request_timeout");
+      if (!v.ok())
+        return v.error();
+      config_->request_timeout = *v;
+    }
+    return ok_status();
+  }
+
+  Status read_signers(const YAML::Node& root) {
+    const YAML::Node list = root["signers"];
+    if (!list || !list.IsSequence() || list.size() == 0) {
+      return fields_.error_at(list ? list : root, "signers",
+                              "expected a list of signers in priority order, e.g. "
+                              "[{type: evm, key_file: ./buyer.key}]");
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node item = list[i];
+      const std::string path = "signers[" + std::to_string(i) + "]";
+      if (!item.IsMap())
+        return fields_.error_at(item, path, "expected a map {type, key_file | key_env, …}");
+      if (auto s =
+              fields_.only_keys(item, path, {"type", "key_file", "key_env", "rpc", "rpc_timeout"});
+          !s.ok()) {
+        return s.error();
+      }
+      SignerConfig signer;
+      signer.line = item.Mark().line + 1;
+      if (!item["type"])
+        return fields_.error_at(item, path + ".type", "is required: evm or solana");
+      auto type = fields_.scalar(item["type"], path + ".type", "evm or solana");
+      if (!type.ok())
+        return type.error();
+      if (*type == "evm") {
+        signer.family = x402::NetworkFamily::evm;
+      } else if (*type == "solana") {
+        signer.family = x402::NetworkFamily::solana;
+      } else {
+        return fields_.error_at(item["type"], path + ".type",
+                                "expected evm or solana, got " + quote_value(*type));
+      }
+      for (auto [key, target] :
+           {std::pair{"key_file", &signer.key_file}, std::pair{"key_env", &signer.key_env},
+            std::pair{"rpc", &signer.rpc}}) {
+        if (auto node = item[key]) {
+          auto v = fields_.scalar(node, path + "." + key, "a string");
+          if (!v.ok())
+            return v.error();
+          *target = *v;
+        }
+      }
+      if (signer.key_file.empty() == signer.key_env.empty()) {
+        return fields_.error_at(item, path,
+                                "expected exactly one of key_file (a path) or key_env (the name "
+                                "of an environment variable)");
+      }
+      if (signer.family == x402::NetworkFamily::solana && signer.rpc.empty()) {
+        return fields_.error_at(item, path + ".rpc",
+                                "is required for a solana signer: the JSON-RPC URL that gives the "
+                                "recent blockhash and the mint's decimals");
+      }
+      if (auto node = item["rpc_timeout"]) {
+        auto v = fields_.duration(node, path + ".rpc_timeout");
+        if (!v.ok())
+          return v.error();
+        signer.rpc_timeout = *v;
+      }
+      config_->signers.push_back(std::move(signer));
+    }
+    return ok_status();
+  }
+
+  Status read_tokens(const YAML::Node& root) {
+    const YAML::Node list = root["tokens"];
+    if (!list)
+      return ok_status();
+    if (!list.IsSequence())
+      return fields_.error_at(list, "tokens", "expected a list like [USDC]");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      auto v =
+          fields_.scalar(list[i], "tokens[" + std::to_string(i) + "]", "a token symbol or address");
+      if (!v.ok())
+        return v.error();
+      config_->tokens.push_back(*v);
+    }
+    return ok_status();
+  }
+
+  Result<x402::Amount> dollars(const YAML::Node& node, const std::string& key) {
+    auto text = fields_.scalar(node, key, "a dollar amount like \"$0.05\"");
+    if (!text.ok())
+      return text.error();
+    auto amount = x402::usd_price_to_atomic(*text, 6, "a limit");
+    if (!amount.ok()) {
+      return fields_.error_at(node, key,
+                              "expected a dollar amount like \"$0.05\", got " + quote_value(*text) +
+                                  " (" + amount.error().message + ")");
+    }
+    return *amount;
+  }
+
+  Status read_limits(const YAML::Node& root) {
+    const YAML::Node limits = root["limits"];
+    if (!limits)
+      return ok_status();
+    if (!limits.IsMap())
+      return fields_.error_at(limits, "limits", "expected a map {per_call, per_tool, per_day, …}");
+    if (auto s = fields_.only_keys(limits, "limits",
+                                   {"per_call", "per_tool", "per_day", "payees", "networks"});
+        !s.ok()) {
+      return s.error();
+    }
+    PayLimitsConfig& out = config_->limits;
+    for (auto [key, target] :
+         {std::pair{"per_call", &out.per_call}, std::pair{"per_day", &out.per_day}}) {
+      if (auto node = limits[key]) {
+        auto v = dollars(node, std::string("limits.") + key);
+        if (!v.ok())
+          return v.error();
+        *target = *v;
+      }
+    }
+    if (auto node = limits["per_tool"]) {
+      if (!node.IsMap())
+        return fields_.error_at(node, "limits.per_tool", "expected a map {tool: \"$1\"}");
+      for (const auto& item : node) {
+        const std::string tool = item.first.as<std::string>();
+        auto v = dollars(item.second, "limits.per_tool." + tool);
+        if (!v.ok())
+          return v.error();
+        out.per_tool[tool] = *v;
+      }
+    }
+    for (auto [key, target] :
+         {std::pair{"payees", &out.payees}, std::pair{"networks", &out.networks}}) {
+      const YAML::Node list = limits[key];
+      if (!list)
+        continue;
+      const std::string path = std::string("limits.") + key;
+      if (!list.IsSequence())
+        return fields_.error_at(list, path, "expected a list");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        auto v = fields_.scalar(list[i], path + "[" + std::to_string(i) + "]", "a string");
+        if (!v.ok())
+          return v.error();
+        std::string value = *v;
+        if (target == &out.networks) {
+          value = x402::to_caip2(*v);
+          if (value.empty()) {
+            return fields_.error_at(list[i], path,
+                                    "unknown network " + quote_value(*v) +
+                                        " (use a CAIP-2 id like eip155:84532 or a known name "
+                                        "like base-sepolia)");
+          }
+        }
+        target->push_back(std::move(value));
+      }
+    }
+    return ok_status();
+  }
+
+  YamlFields fields_;
+  std::shared_ptr<PayConfig> config_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const PayConfig>> parse_pay_config(const std::string& yaml_text,
+                                                          const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return make_error("config.syntax", source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  return PayLoader(source_name).load(root);
+}
+
+Result<std::shared_ptr<const PayConfig>> load_pay_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file)
+    return make_error("config.open", "cannot read config file " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse_pay_config(text.str(), path);
+}
+
+}  // namespace x402proxy::config

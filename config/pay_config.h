@@ -1,0 +1,55 @@
+// The `pay` configuration (wallet.yaml): where the paid MCP server is, how the local client
+// connects, which keys may pay in which order, and the spending limits. Parsed once into an
+// immutable struct; errors name file, line, column and key like every other config here.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "x402/amount.h"
+#include "x402/networks.h"
+#include "x402/result.h"
+
+namespace x402proxy::config {
+
+// One wallet key. The key itself is never in the config: a file path or an environment variable.
+struct SignerConfig {
+  x402::NetworkFamily family = x402::NetworkFamily::evm;
+  std::string key_file;
+  std::string key_env;
+  std::string rpc;  // solana: JSON-RPC URL for the recent blockhash and the mint's decimals
+  std::chrono::milliseconds rpc_timeout{2000};
+  int line = 0;
+};
+
+// Limits in micro-dollars (USD with 6 decimals, the unit of USDC).
+struct PayLimitsConfig {
+  std::optional<x402::Amount> per_call;
+  std::map<std::string, x402::Amount> per_tool;  // per tool, over the rolling 24 h
+  std::optional<x402::Amount> per_day;           // everything, over the rolling 24 h
+  std::vector<std::string> payees;               // allow-list; empty: any
+  std::vector<std::string> networks;             // allow-list (CAIP-2); empty: any
+};
+
+struct PayConfig {
+  std::string source;
+  std::string remote;            // the paid MCP server's Streamable HTTP URL
+  std::string listen = "stdio";  // "stdio" or a loopback host:port
+  bool tls_verify = true;
+  std::chrono::milliseconds request_timeout{120000};  // one call, payment and retry included
+  std::vector<SignerConfig> signers;                  // priority order
+  std::vector<std::string> tokens;                    // token priority: symbols or addresses
+  PayLimitsConfig limits;
+  std::string ledger = "spending.sqlite";
+  std::string log_level = "info";
+};
+
+Result<std::shared_ptr<const PayConfig>> load_pay_config(const std::string& path);
+Result<std::shared_ptr<const PayConfig>> parse_pay_config(const std::string& yaml_text,
+                                                          const std::string& source_name);
+
+}  // namespace x402proxy::config
