@@ -25,8 +25,7 @@ Result<std::pair<std::string, std::string>> split_host_port(const std::string& a
   return std::make_pair(host, address.substr(colon + 1));
 }
 
-Result<std::unique_ptr<Listener>> Listener::bind(net::io_context& context,
-                                                 const std::string& address) {
+Result<tcp::acceptor> open_acceptor(net::io_context& context, const std::string& address) {
   auto parts = split_host_port(address);
   if (!parts.ok())
     return parts.error();
@@ -49,7 +48,15 @@ Result<std::unique_ptr<Listener>> Listener::bind(net::io_context& context,
     acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
     return make_error("listen.bind", "cannot listen on " + address + ": " + ec.message());
-  return std::unique_ptr<Listener>(new Listener(context, std::move(acceptor)));
+  return acceptor;
+}
+
+Result<std::unique_ptr<Listener>> Listener::bind(net::io_context& context,
+                                                 const std::string& address) {
+  auto acceptor = open_acceptor(context, address);
+  if (!acceptor.ok())
+    return acceptor.error();
+  return std::unique_ptr<Listener>(new Listener(context, std::move(acceptor).value()));
 }
 
 net::awaitable<void> Listener::run(std::shared_ptr<ServeState> state) {

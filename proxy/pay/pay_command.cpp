@@ -15,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "config/pay_config.h"
+#include "proxy/pay/loopback_http_endpoint.h"
 #include "proxy/pay/paying_forwarder.h"
 #include "proxy/pay/stdio_endpoint.h"
 #include "x402/strict_json.h"
@@ -65,6 +66,45 @@ net::awaitable<void> relay_server_stream(std::shared_ptr<RemoteSession> remote,
   }
 }
 
+// stdio: one coroutine per message so calls run concurrently; at end of input, calls in flight
+// finish, the session ends, and the bridge stops.
+net::awaitable<void> run_stdio_bridge(net::io_context& context, StdioEndpoint& client,
+                                      PayingForwarder& forwarder, const config::PayConfig& cfg) {
+  PayingForwarder::ClientWriter to_client = [&client](std::string message) {
+    client.write(std::move(message));
+  };
+  bool stopping = false;
+  forwarder.on_session_ready = [&] {
+    net::co_spawn(context, relay_server_stream(forwarder.remote_ptr(), client, stopping),
+                  net::detached);
+  };
+  std::size_t in_flight = 0;
+  co_await client.read_lines(
+      [&](std::string line) {
+        auto parsed = x402::parse_strict_json(line);
+        if (!parsed.ok()) {
+          client.write(rpc_error(-32700, "parse error: " + parsed.error().message));
+          return;
+        }
+        ++in_flight;
+        net::co_spawn(context,
+                      forwarder.handle(std::move(line), std::move(parsed).value(), to_client),
+                      [&](std::exception_ptr e) {
+                        --in_flight;
+                        if (e)
+                          spdlog::error("a client message failed unexpectedly");
+                      });
+      },
+      [&] { client.write(rpc_error(-32600, "message larger than 4 MiB: skipped")); });
+  const auto give_up = std::chrono::steady_clock::now() + cfg.request_timeout;
+  while (in_flight > 0 && std::chrono::steady_clock::now() < give_up)
+    co_await sleep_for(std::chrono::milliseconds(20));
+  stopping = true;
+  co_await client.flush();
+  co_await forwarder.remote().close(std::chrono::seconds(2));
+  context.stop();
+}
+
 }  // namespace
 
 int run_pay_command(const std::string& config_path, bool report) {
@@ -91,14 +131,6 @@ int run_pay_command(const std::string& config_path, bool report) {
     std::fputs(text->c_str(), stdout);
     return 0;
   }
-  if (cfg.listen != "stdio") {
-    std::fprintf(stderr,
-                 "x402-mcp-proxy pay: listen: %s: the loopback HTTP endpoint is not available in "
-                 "this build; use listen: stdio\n",
-                 cfg.listen.c_str());
-    return 2;
-  }
-
   net::io_context context(1);
   auto remote = RemoteSession::create(context.get_executor(), cfg.remote, cfg.tls_verify);
   if (!remote.ok()) {
@@ -114,46 +146,31 @@ int run_pay_command(const std::string& config_path, bool report) {
     spdlog::info("signer: {} {}", signer->family() == x402::NetworkFamily::evm ? "evm" : "solana",
                  signer->address());
   }
-  StdioEndpoint client(context, kMaxMessageBytes);
   PayingForwarderOptions options;
   options.request_timeout = cfg.request_timeout;
   PayingForwarder forwarder(*remote, std::move(signers).value(), cfg.tokens, cfg.limits.networks,
-                            std::move(ledger).value(), options,
-                            [&client](std::string message) { client.write(std::move(message)); });
-  bool stopping = false;
-  forwarder.on_session_ready = [&] {
-    net::co_spawn(context, relay_server_stream(*remote, client, stopping), net::detached);
-  };
-  std::size_t in_flight = 0;
-  spdlog::info("pay: stdio bridge to {}", cfg.remote);
-
-  auto main_loop = [&]() -> net::awaitable<void> {
-    co_await client.read_lines(
-        [&](std::string line) {
-          auto parsed = x402::parse_strict_json(line);
-          if (!parsed.ok()) {
-            client.write(rpc_error(-32700, "parse error: " + parsed.error().message));
-            return;
-          }
-          ++in_flight;
-          net::co_spawn(context, forwarder.handle(std::move(line), std::move(parsed).value()),
-                        [&](std::exception_ptr e) {
-                          --in_flight;
-                          if (e)
-                            spdlog::error("a client message failed unexpectedly");
-                        });
-        },
-        [&] { client.write(rpc_error(-32600, "message larger than 4 MiB: skipped")); });
-    // End of input: the client is done. Let calls in flight finish, then end the session.
-    const auto give_up = std::chrono::steady_clock::now() + cfg.request_timeout;
-    while (in_flight > 0 && std::chrono::steady_clock::now() < give_up)
-      co_await sleep_for(std::chrono::milliseconds(20));
-    stopping = true;
-    co_await client.flush();
-    co_await forwarder.remote().close(std::chrono::seconds(2));
-    context.stop();
-  };
-  net::co_spawn(context, main_loop(), net::detached);
+                            std::move(ledger).value(), options);
+  std::unique_ptr<StdioEndpoint> stdio;
+  std::unique_ptr<LoopbackHttpEndpoint> http;
+  if (cfg.listen == "stdio") {
+    stdio = std::make_unique<StdioEndpoint>(context, kMaxMessageBytes);
+    net::co_spawn(context, run_stdio_bridge(context, *stdio, forwarder, cfg), net::detached);
+    spdlog::info("pay: stdio bridge to {}", cfg.remote);
+  } else {
+    auto bound = LoopbackHttpEndpoint::bind(context, cfg.listen, forwarder);
+    if (!bound.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy pay: %s\n", bound.error().message.c_str());
+      return 2;
+    }
+    http = std::move(bound).value();
+    auto local = http->local_endpoint();
+    spdlog::info("pay: MCP endpoint http://{}:{}/mcp, bridge to {}", local.address().to_string(),
+                 local.port(), cfg.remote);
+    std::fprintf(stderr, "listening on %s:%u\n", local.address().to_string().c_str(),
+                 static_cast<unsigned>(local.port()));
+    std::fflush(stderr);
+    net::co_spawn(context, http->run(), net::detached);
+  }
   net::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec)

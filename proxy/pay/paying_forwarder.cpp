@@ -78,29 +78,33 @@ PayingForwarder::PayingForwarder(std::shared_ptr<RemoteSession> remote,
                                  std::vector<std::string> token_priority,
                                  std::vector<std::string> networks,
                                  std::unique_ptr<signers::SpendingLedger> ledger,
-                                 PayingForwarderOptions options, ClientWriter to_client)
+                                 PayingForwarderOptions options)
     : remote_(std::move(remote)),
       signers_(std::move(signers)),
       ledger_(std::move(ledger)),
-      options_(options),
-      to_client_(std::move(to_client)) {
+      options_(options) {
   for (const auto& signer : signers_)
     policy_.signers.push_back(signer->family());
   policy_.tokens = std::move(token_priority);
   policy_.networks = std::move(networks);
 }
 
-void PayingForwarder::answer_error(const json::value& id, int code, const std::string& message,
-                                   json::object data) {
+namespace {
+
+void answer_error(const PayingForwarder::ClientWriter& to_client, const json::value& id, int code,
+                  const std::string& message, json::object data = {}) {
   json::object error{{"code", code}, {"message", message}};
   if (!data.empty())
     error["data"] = std::move(data);
-  to_client_(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", error}}));
+  to_client(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", error}}));
 }
 
+}  // namespace
+
 boost::asio::awaitable<PayingForwarder::Exchange> PayingForwarder::send(
-    const json::value& id, std::string body, std::string_view method, std::string_view tool,
-    std::vector<std::pair<std::string, std::string>> headers, Clock::time_point deadline) {
+    const ClientWriter& to_client, const json::value& id, std::string body, std::string_view method,
+    std::string_view tool, std::vector<std::pair<std::string, std::string>> headers,
+    Clock::time_point deadline) {
   Exchange exchange;
   RemoteMessageSink sink = [&](std::string text, json::value parsed) {
     if (!id.is_null() && parsed.is_object()) {
@@ -113,19 +117,20 @@ boost::asio::awaitable<PayingForwarder::Exchange> PayingForwarder::send(
         return;
       }
     }
-    to_client_(std::move(text));  // notifications and server requests pass at once
+    to_client(std::move(text));  // notifications and server requests pass at once
   };
   exchange.answer = co_await remote_->post(std::move(body), method, tool, std::move(headers),
                                            deadline, sink, exchange.sent);
   co_return exchange;
 }
 
-boost::asio::awaitable<void> PayingForwarder::handle(std::string text, json::value message) {
+boost::asio::awaitable<void> PayingForwarder::handle(std::string text, json::value message,
+                                                     ClientWriter to_client) {
   const auto deadline = Clock::now() + options_.request_timeout;
   if (!message.is_object() || !message.get_object().contains("method") ||
       !message.get_object().contains("id")) {
     // Notifications, the client's answers to server requests, batches: forwarded as they are.
-    auto exchange = co_await send(json::value(), std::move(text), "", "", {}, deadline);
+    auto exchange = co_await send(to_client, json::value(), std::move(text), "", "", {}, deadline);
     if (!exchange.answer.ok())
       spdlog::warn("a client notification or response was not delivered: {}",
                    exchange.answer.error().message);
@@ -140,9 +145,9 @@ boost::asio::awaitable<void> PayingForwarder::handle(std::string text, json::val
     advertise_payment_extension(request);
     text = json::serialize(request);
   }
-  auto exchange = co_await send(id, text, method, tool, {}, deadline);
+  auto exchange = co_await send(to_client, id, text, method, tool, {}, deadline);
   if (!exchange.answer.ok()) {
-    answer_error(id, pay_code::remote_unavailable, exchange.answer.error().message);
+    answer_error(to_client, id, pay_code::remote_unavailable, exchange.answer.error().message);
     co_return;
   }
   if (method == "initialize" && exchange.final_message.is_object()) {
@@ -155,14 +160,14 @@ boost::asio::awaitable<void> PayingForwarder::handle(std::string text, json::val
     }
   }
   if (is_tool_call && (exchange.answer->status == 402 || exchange.final_message.is_object())) {
-    co_await pay_and_retry(std::move(request), std::move(exchange), deadline);
+    co_await pay_and_retry(to_client, std::move(request), std::move(exchange), deadline);
     co_return;
   }
   if (!exchange.final_text.empty()) {
-    to_client_(std::move(exchange.final_text));
+    to_client(std::move(exchange.final_text));
   } else {
     answer_error(
-        id, pay_code::remote_unavailable,
+        to_client, id, pay_code::remote_unavailable,
         "the paid MCP server answered HTTP " + std::to_string(exchange.answer->status) +
             " without a JSON-RPC answer" +
             (exchange.answer->body.empty() ? "" : ": " + exchange.answer->body.substr(0, 300)));
@@ -174,7 +179,8 @@ boost::asio::awaitable<void> PayingForwarder::handle(std::string text, json::val
   }
 }
 
-boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request, Exchange first,
+boost::asio::awaitable<void> PayingForwarder::pay_and_retry(const ClientWriter& to_client,
+                                                            json::object request, Exchange first,
                                                             Clock::time_point deadline) {
   const json::value id = request["id"];
   const std::string tool = tool_name_of(request);
@@ -191,11 +197,12 @@ boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request
   }
   if (!recognized.ok()) {
     spdlog::warn("tool {}: {}; nothing signed", tool, recognized.error().message);
-    answer_error(id, pay_code::seller_malformed, recognized.error().message + "; nothing was paid");
+    answer_error(to_client, id, pay_code::seller_malformed,
+                 recognized.error().message + "; nothing was paid");
     co_return;
   }
   if (!recognized->has_value()) {
-    to_client_(std::move(first.final_text));  // not a payment request: the tool's own answer
+    to_client(std::move(first.final_text));  // not a payment request: the tool's own answer
     co_return;
   }
   const RecognizedPaymentRequest payment_request = std::move(**recognized);
@@ -266,18 +273,18 @@ boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request
     } else {
       params_meta(retry)[kPaymentMetaKey] = payment_json;
     }
-    auto exchange =
-        co_await send(id, json::serialize(retry), "tools/call", tool, std::move(headers), deadline);
+    auto exchange = co_await send(to_client, id, json::serialize(retry), "tools/call", tool,
+                                  std::move(headers), deadline);
     if (!exchange.answer.ok()) {
       if (!exchange.sent) {
         (void)ledger_->release(*reservation, exchange.answer.error().message);
-        answer_error(id, pay_code::remote_unavailable,
+        answer_error(to_client, id, pay_code::remote_unavailable,
                      exchange.answer.error().message + "; the payment was not sent");
         co_return;
       }
       // It left with a valid signature: the seller may settle it. It counts against the limits.
       (void)ledger_->mark_unconfirmed(*reservation, exchange.answer.error().message);
-      answer_error(id, pay_code::outcome_unknown,
+      answer_error(to_client, id, pay_code::outcome_unknown,
                    "payment sent for tool " + tool + " but the answer was lost (" +
                        exchange.answer.error().message +
                        "); it may have been settled and is recorded as unconfirmed");
@@ -304,7 +311,7 @@ boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request
     }
     if (exchange.final_text.empty()) {
       (void)ledger_->mark_unconfirmed(*reservation, "no JSON-RPC answer");
-      answer_error(id, pay_code::outcome_unknown,
+      answer_error(to_client, id, pay_code::outcome_unknown,
                    "payment sent for tool " + tool + " but the seller answered HTTP " +
                        std::to_string(exchange.answer->status) +
                        " without a result; it is recorded as unconfirmed");
@@ -334,7 +341,7 @@ boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request
           "recorded as unconfirmed",
           tool);
     }
-    to_client_(std::move(exchange.final_text));
+    to_client(std::move(exchange.final_text));
     co_return;
   }
 
@@ -345,7 +352,7 @@ boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request
   if (limit_refusal && !anything_signed) {
     data["reason"] = limit_refusal->reason;
     spdlog::warn("tool {}: refused by the spending limits: {}", tool, limit_refusal->message);
-    answer_error(id, pay_code::limit_exceeded,
+    answer_error(to_client, id, pay_code::limit_exceeded,
                  "payment refused by the wallet's spending limits: " + limit_refusal->message +
                      " (nothing was signed)",
                  std::move(data));
@@ -353,7 +360,7 @@ boost::asio::awaitable<void> PayingForwarder::pay_and_retry(json::object request
   }
   data["reason"] = "payment_failed";
   answer_error(
-      id, pay_code::payment_failed,
+      to_client, id, pay_code::payment_failed,
       "could not pay for tool " + tool + ": " + (joined.empty() ? std::string("no offer") : joined),
       std::move(data));
 }

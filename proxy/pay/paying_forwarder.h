@@ -48,33 +48,35 @@ class PayingForwarder {
   PayingForwarder(std::shared_ptr<RemoteSession> remote,
                   std::vector<std::unique_ptr<PaymentSigner>> signers,
                   std::vector<std::string> token_priority, std::vector<std::string> networks,
-                  std::unique_ptr<signers::SpendingLedger> ledger, PayingForwarderOptions options,
-                  ClientWriter to_client);
+                  std::unique_ptr<signers::SpendingLedger> ledger, PayingForwarderOptions options);
 
-  // One message from the client, parsed. Requests get exactly one answer through the writer.
-  boost::asio::awaitable<void> handle(std::string text, boost::json::value message);
+  // One message from the client, parsed. Everything the server sends on its way back (the
+  // answer, notifications, server requests) goes to `to_client`; a request gets exactly one
+  // answer, written before the returned awaitable completes.
+  boost::asio::awaitable<void> handle(std::string text, boost::json::value message,
+                                      ClientWriter to_client);
 
   RemoteSession& remote() { return *remote_; }
+  std::shared_ptr<RemoteSession> remote_ptr() { return remote_; }
   // Called once a session exists (after initialize): the bridge may open the server stream.
   std::function<void()> on_session_ready;
 
  private:
   struct Exchange;
-  boost::asio::awaitable<Exchange> send(const boost::json::value& id, std::string body,
-                                        std::string_view method, std::string_view tool,
+  boost::asio::awaitable<Exchange> send(const ClientWriter& to_client, const boost::json::value& id,
+                                        std::string body, std::string_view method,
+                                        std::string_view tool,
                                         std::vector<std::pair<std::string, std::string>> headers,
                                         std::chrono::steady_clock::time_point deadline);
-  boost::asio::awaitable<void> pay_and_retry(boost::json::object request, Exchange first,
+  boost::asio::awaitable<void> pay_and_retry(const ClientWriter& to_client,
+                                             boost::json::object request, Exchange first,
                                              std::chrono::steady_clock::time_point deadline);
-  void answer_error(const boost::json::value& id, int code, const std::string& message,
-                    boost::json::object data = {});
 
   std::shared_ptr<RemoteSession> remote_;
   std::vector<std::unique_ptr<PaymentSigner>> signers_;
   signers::SelectionPolicy policy_;
   std::unique_ptr<signers::SpendingLedger> ledger_;
   PayingForwarderOptions options_;
-  ClientWriter to_client_;
   bool session_ready_ = false;
 };
 

@@ -73,3 +73,33 @@ TEST_CASE("make demo runs end to end: EVM and Solana payments, a limit refusal, 
   CHECK_THAT(out, Catch::Contains("transfers: 2"));
   CHECK_THAT(out, Catch::Contains("Total: $0.001 in 1 payment"));
 }
+
+TEST_CASE("pay on a loopback HTTP port serves the MCP SDK's Streamable HTTP client, paying",
+          "[pay][sdk][http]") {
+  if (!node_peers_installed()) {
+    WARN("skipped: node peers not installed (tests/peers/install.sh)");
+    return;
+  }
+  std::string dir = make_temp_dir("pay-http");
+  ServeFixture serve(embedded_serve_options(dir));
+  PayBridge pay(dir, "http://127.0.0.1:" + std::to_string(serve.port) + "/mcp",
+                "  - { type: evm, key_file: " + write_key(dir, "evm.key", kPayerKey) + " }\n",
+                "listen: 127.0.0.1:0\n");
+  auto line = pay.client->process().wait_for_line("listening on", std::chrono::seconds(10));
+  INFO(pay.log());
+  REQUIRE(line);
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(port_from_listening_line(*line)) + "/mcp";
+  // sdk_probe: initialize, tools/list, add (priced: $0.001), slow_progress (priced: $0.002) with
+  // a progress handler, terminate the session.
+  ChildProcess probe({kNode, kSource + "/tests/peers/sdk_probe.mjs", url}, dir + "/probe.log");
+  auto exit = probe.wait_for_exit(std::chrono::seconds(60));
+  const std::string out = probe.output();
+  INFO(out << "\n" << pay.log());
+  REQUIRE(exit);
+  CHECK(*exit == 0);
+  CHECK_THAT(out, Catch::Contains("add: 42"));
+  CHECK_THAT(out, Catch::Contains("slow_progress: done after progress 1,2,3"));
+  CHECK_THAT(out, Catch::Contains("done"));
+  CHECK(settled_transfers(dir + "/ledger.sqlite").size() == 2);
+}
