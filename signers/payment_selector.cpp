@@ -1,6 +1,7 @@
 #include "signers/payment_selector.h"
 
 #include <algorithm>
+#include <cctype>
 #include <tuple>
 
 #include "x402/amount.h"
@@ -18,8 +19,8 @@ std::string offer_label(const x402::PaymentRequirements& offer, const x402::Asse
          (asset != nullptr ? std::string(asset->symbol) : offer.asset);
 }
 
-// Position of the asset in the token priority list; tokens.size() when the list is empty (every
-// known asset ranks equal) and npos when the list excludes it.
+// Position of the asset in the token priority list; 0 for every asset when the list is empty
+// (they rank equal) and npos when the list excludes it.
 std::size_t token_rank(const std::vector<std::string>& tokens, const x402::Asset& asset,
                        const std::string& network) {
   if (tokens.empty())
@@ -59,6 +60,14 @@ Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>
     }
     if (asset == nullptr) {
       skip("unknown asset " + offer.asset + " (only registry stablecoins can be valued)");
+      continue;
+    }
+    // The registry also finds assets by symbol; an offer must name the contract or mint, which
+    // is what gets signed.
+    if (offer.asset.size() == asset->symbol.size() &&
+        std::equal(offer.asset.begin(), offer.asset.end(), asset->symbol.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      skip("asset \"" + offer.asset + "\" is a symbol, not a token address");
       continue;
     }
     if (!policy.networks.empty() && std::find(policy.networks.begin(), policy.networks.end(),

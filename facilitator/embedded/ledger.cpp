@@ -114,7 +114,8 @@ Ledger::~Ledger() {
 }
 
 Result<x402::Amount> Ledger::balance_locked(const std::string& network, const std::string& asset,
-                                            const std::string& account) {
+                                            const std::string& account,
+                                            const x402::Amount& if_unseen) {
   auto statement = prepare(
       db_, "SELECT amount FROM balances WHERE network = ?1 AND asset = ?2 AND account = ?3");
   if (!statement.ok())
@@ -124,7 +125,7 @@ Result<x402::Amount> Ledger::balance_locked(const std::string& network, const st
   bind_text(statement->get(), 3, account);
   int rc = sqlite3_step(statement->get());
   if (rc == SQLITE_DONE)
-    return starting_balance_;
+    return if_unseen;
   if (rc != SQLITE_ROW)
     return sql_error(db_);
   auto amount = x402::parse_amount(column(statement->get(), 0));
@@ -180,7 +181,10 @@ Status Ledger::record(const LedgerTransfer& transfer) {
   if (rc != SQLITE_DONE)
     return sql_error(db_);
 
-  auto payer_balance = balance_locked(transfer.network, transfer.asset, transfer.payer);
+  // The starting balance is a gift to new payers (so demos can pay); a payee the ledger has
+  // never seen starts from nothing, so its balance is exactly what it was paid.
+  auto payer_balance =
+      balance_locked(transfer.network, transfer.asset, transfer.payer, starting_balance_);
   if (!payer_balance.ok())
     return payer_balance.error();
   if (*payer_balance < transfer.amount) {
@@ -188,7 +192,7 @@ Status Ledger::record(const LedgerTransfer& transfer) {
                                                 x402::to_string(*payer_balance) + ", needs " +
                                                 x402::to_string(transfer.amount));
   }
-  auto payee_balance = balance_locked(transfer.network, transfer.asset, transfer.payee);
+  auto payee_balance = balance_locked(transfer.network, transfer.asset, transfer.payee, 0);
   if (!payee_balance.ok())
     return payee_balance.error();
   if (auto s = set_balance_locked(transfer.network, transfer.asset, transfer.payer,
@@ -219,7 +223,7 @@ Result<bool> Ledger::was_settled(const std::string& payment_id) {
 Result<x402::Amount> Ledger::balance(const std::string& network, const std::string& asset,
                                      const std::string& account) {
   std::lock_guard lock(mutex_);
-  return balance_locked(network, asset, account);
+  return balance_locked(network, asset, account, starting_balance_);
 }
 
 Result<std::vector<LedgerTransfer>> Ledger::transfers() {

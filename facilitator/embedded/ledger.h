@@ -65,7 +65,7 @@ class Ledger {
   Ledger(sqlite3* db, x402::Amount starting_balance)
       : db_(db), starting_balance_(starting_balance) {}
   Result<x402::Amount> balance_locked(const std::string& network, const std::string& asset,
-                                      const std::string& account);
+                                      const std::string& account, const x402::Amount& if_unseen);
   Status set_balance_locked(const std::string& network, const std::string& asset,
                             const std::string& account, const x402::Amount& value);
 

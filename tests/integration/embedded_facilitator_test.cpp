@@ -68,7 +68,7 @@ TEST_CASE("serve with the embedded facilitator settles into its ledger until the
   CHECK(first.at("_meta").at("x402/payment-response").at("payer").as_string() == kPayer);
   CHECK(paid_error(call()).empty());
   CHECK(balance_of(dir + "/ledger.sqlite", kPayer) == "500");
-  CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "4500");  // its own 2500 + 2 × 1000
+  CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "2000");  // exactly what it was paid
   CHECK_THAT(paid_error(call()), Catch::Contains("insufficient_funds"));
   CHECK(serve.upstream_tool_calls("add") == 2);
   CHECK_THAT(serve.proxy->output(), Catch::Contains("moves no money on any chain"));
@@ -90,7 +90,7 @@ TEST_CASE("the facilitator service speaks the standard API and serve can use it 
       mcp_post(serve.port, tool_call("add", R"({"a":20,"b":22})", meta_with_payment(payment))));
   CHECK(paid.at("content").at(0).at("text").as_string() == "42");
   CHECK(paid.at("_meta").at("x402/payment-response").at("success").as_bool());
-  CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "1001000");
+  CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "1000");
 
   // Straight at the API: the same payment is now spent.
   auto requirement = offer;
@@ -207,7 +207,7 @@ TEST_CASE("a Solana payment buys a call through serve and the embedded facilitat
   CHECK(receipt.at("success").as_bool());
   CHECK(receipt.at("payer").as_string() ==
         x402proxy::signers::solana::base58_encode(buyer->public_key()));
-  CHECK(balance_of(dir + "/ledger.sqlite", seller) == "1001000");
+  CHECK(balance_of(dir + "/ledger.sqlite", seller) == "1000");
 
   // The identical transaction again: refused by the replay guard before anything else.
   auto again = result_of(

@@ -96,6 +96,15 @@ TEST_CASE("token priority orders offers of the same signer before the seller's o
   CHECK(offers_of(selection) == std::vector<std::size_t>{1, 0});
 }
 
+TEST_CASE("signer priority outranks token priority", "[payment_selector]") {
+  SelectionPolicy policy;
+  policy.signers = {NetworkFamily::evm, NetworkFamily::solana};
+  policy.tokens = {kSolanaDevnetUsdc, kBaseSepoliaUsdc};
+  const auto selection = select_payment_candidates({solana_offer(), evm_offer()}, policy);
+  CHECK(offers_of(selection) == std::vector<std::size_t>{1, 0});
+  CHECK(signers_of(selection) == std::vector<std::size_t>{0, 1});
+}
+
 TEST_CASE("two signers of the same family both become candidates in signer order",
           "[payment_selector]") {
   SelectionPolicy policy;
@@ -128,6 +137,14 @@ TEST_CASE("an offer in an asset the registry cannot value is skipped", "[payment
   const std::string weth = "0x4200000000000000000000000000000000000006";
   CHECK_THAT(only_skip_reason({offer("eip155:84532", weth)}, policy),
              Catch::Contains("unknown asset " + weth));
+}
+
+TEST_CASE("an offer naming its asset by symbol instead of address is skipped",
+          "[payment_selector]") {
+  SelectionPolicy policy;
+  policy.signers = {NetworkFamily::evm};
+  CHECK_THAT(only_skip_reason({offer("eip155:84532", "USDC")}, policy),
+             Catch::Contains("is a symbol, not a token address"));
 }
 
 TEST_CASE("an offer on a network outside the allow-list is skipped", "[payment_selector]") {
