@@ -6,8 +6,10 @@
 
 #include "app/facilitator_command.h"
 #include "app/keygen_command.h"
+#include "app/probe_command.h"
 #include "config/price_table.h"
 #include "config/serve_config.h"
+#include "proxy/json_log_format.h"
 #include "proxy/pay/pay_command.h"
 #include "proxy/serve_command.h"
 
@@ -27,7 +29,11 @@ constexpr const char* kUsage =
     "                             paid MCP server and pays per call within the wallet's limits\n"
     "  pay --config FILE --report spending per day and per seller\n"
     "  keygen evm|solana --out F  write a new private key (mode 0600) and print its address\n"
-    "  --help                     this text\n";
+    "  probe URL [--timeout 2s]   GET an http URL (a health endpoint); exit 0 on 2xx, else 1\n"
+    "  --help                     this text\n"
+    "\n"
+    "options for every command:\n"
+    "  --log-format text|json     log lines as text (default) or one JSON object per line\n";
 
 // The value of `--name VALUE` or `--name=VALUE`, or "" when absent.
 std::string option(int argc, char** argv, std::string_view name) {
@@ -80,6 +86,14 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string_view command = argv[1];
+  const std::string log_format = option(argc, argv, "--log-format");
+  if (log_format == "json") {
+    x402proxy::proxy::use_json_log_lines();
+  } else if (!log_format.empty() && log_format != "text") {
+    std::fprintf(stderr, "x402-mcp-proxy: --log-format must be text or json, got '%s'\n",
+                 log_format.c_str());
+    return 2;
+  }
   std::string config_path = option(argc, argv, "--config");
   if ((command == "serve" || command == "check" || command == "facilitator" || command == "pay") &&
       config_path.empty()) {
@@ -100,6 +114,9 @@ int main(int argc, char** argv) {
   if (command == "keygen") {
     return x402proxy::app::run_keygen_command(argc > 2 ? argv[2] : "", option(argc, argv, "--out"));
   }
+  if (command == "probe")
+    return x402proxy::app::run_probe_command(argc > 2 ? argv[2] : "",
+                                             option(argc, argv, "--timeout"));
   std::fprintf(stderr, "x402-mcp-proxy: unknown command '%s'\n\n%s", argv[1], kUsage);
   return 2;
 }

@@ -35,14 +35,16 @@ class Loader {
   Result<std::shared_ptr<const ServeConfig>> load(const YAML::Node& root) {
     if (!root.IsMap())
       return fields_.error_at(root, "(top level)", "expected a map of settings");
-    if (auto s =
-            fields_.only_keys(root, "",
-                              {"listen", "upstream", "facilitator", "pay_to", "accept", "tools",
-                               "default", "body_limit", "read_timeout", "max_timeout_seconds",
-                               "clock_skew", "journal", "log_level", "threads"});
+    if (auto s = fields_.only_keys(
+            root, "",
+            {"listen", "upstream", "facilitator", "pay_to", "accept", "tools", "default",
+             "body_limit", "read_timeout", "max_timeout_seconds", "clock_skew", "journal",
+             "log_level", "threads", "admin", "limits", "shutdown_grace"});
         !s.ok()) {
       return s.error();
     }
+    if (auto s = read_operations_config(fields_, root, config_->operations); !s.ok())
+      return s.error();
     for (auto step : {&Loader::read_scalars, &Loader::read_upstream, &Loader::read_facilitator,
                       &Loader::read_pay_to, &Loader::read_accept, &Loader::read_tools}) {
       if (auto s = (this->*step)(root); !s.ok())
@@ -121,7 +123,7 @@ class Loader {
     YAML::Node node = root["upstream"];
     if (!node)
       return fields_.error_at(root, "upstream", "missing: set upstream.url or upstream.command");
-    if (auto s = fields_.only_keys(node, "upstream", {"url", "command"}); !s.ok())
+    if (auto s = fields_.only_keys(node, "upstream", {"url", "command", "env", "cwd"}); !s.ok())
       return s;
     if (auto url = node["url"]) {
       auto v = fields_.scalar(url, "upstream.url", "an http:// URL");
@@ -148,6 +150,36 @@ class Loader {
     }
     if (config_->upstream.url.empty() == config_->upstream.command.empty()) {
       return fields_.error_at(node, "upstream", "expected exactly one of url or command");
+    }
+    if (auto env = node["env"]) {
+      if (config_->upstream.command.empty())
+        return fields_.error_at(env, "upstream.env", "only applies with upstream.command");
+      if (!env.IsMap()) {
+        return fields_.error_at(env, "upstream.env",
+                                "expected a map of environment variables, NAME: value");
+      }
+      for (const auto& entry : env) {
+        auto name = fields_.scalar(entry.first, "upstream.env", "a variable name");
+        if (!name.ok())
+          return name.error();
+        if (name->empty() || name->find('=') != std::string::npos) {
+          return fields_.error_at(
+              entry.first, "upstream.env",
+              "expected a variable name without '=', got " + quote_value(*name));
+        }
+        auto value = fields_.scalar(entry.second, "upstream.env." + *name, "a string");
+        if (!value.ok())
+          return value.error();
+        config_->upstream.env[*name] = *value;
+      }
+    }
+    if (auto cwd = node["cwd"]) {
+      if (config_->upstream.command.empty())
+        return fields_.error_at(cwd, "upstream.cwd", "only applies with upstream.command");
+      auto v = fields_.scalar(cwd, "upstream.cwd", "a directory");
+      if (!v.ok())
+        return v.error();
+      config_->upstream.cwd = *v;
     }
     return ok_status();
   }

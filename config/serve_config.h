@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/operations_config.h"
 #include "x402/amount.h"
 #include "x402/networks.h"
 #include "x402/result.h"
@@ -20,6 +21,8 @@ namespace x402proxy::config {
 struct UpstreamConfig {
   std::string url;                   // Streamable HTTP endpoint, e.g. http://127.0.0.1:3001/mcp
   std::vector<std::string> command;  // or a stdio server to spawn (argv)
+  std::map<std::string, std::string> env;  // with command: set over serve's own environment
+  std::string cwd;                         // with command: its working directory (empty: serve's)
 };
 
 struct FacilitatorConfig {
@@ -66,7 +69,8 @@ struct ServeConfig {
   std::chrono::seconds clock_skew{5};
   std::string journal = "payments.sqlite";
   std::string log_level = "info";
-  unsigned threads = 0;  // 0: one per hardware thread
+  unsigned threads = 0;         // 0: one per hardware thread
+  OperationsConfig operations;  // admin endpoints, connection limits, shutdown grace
 };
 
 // Errors name the file, line, column and key, and say what was expected:

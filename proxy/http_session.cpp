@@ -12,6 +12,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/value.hpp>
 
+#include "proxy/admin_routes.h"
+#include "proxy/call_log.h"
 #include "proxy/client_reply.h"
 #include "proxy/http_forwarding.h"
 #include "proxy/jsonrpc_reply.h"
@@ -48,6 +50,7 @@ net::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
         jsonrpc_error(nullptr, rpc_code::upstream_unavailable, acquired.error().message),
         keep_alive, state.options.client_write_timeout);
   }
+  const auto started = std::chrono::steady_clock::now();
   boost::system::error_code ec;
   (*acquired)->stream.expires_after(state.options.upstream_idle_timeout);
   co_await http::async_write((*acquired)->stream, upstream_request,
@@ -59,6 +62,7 @@ net::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
         RelayTimeouts{state.options.upstream_idle_timeout, state.options.client_write_timeout});
     ec = outcome.upstream_error;
   }
+  state.metrics->upstream_latency.observe(std::chrono::steady_clock::now() - started);
   if (ec && !outcome.response_started) {
     const auto status =
         ec == beast::error::timeout ? http::status::gateway_timeout : http::status::bad_gateway;
@@ -99,11 +103,13 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
                                    message);
   }
   McpPost& post = *inspected;
+  // This call keeps the price list it started with, even if a reload swaps it meanwhile.
+  const std::shared_ptr<const PriceBook> prices = state.current_prices();
   const ToolOffer* priced = nullptr;
   for (const McpMessage& message : post.messages) {
     if (!message.is_tools_call)
       continue;
-    if (const ToolOffer* offer = state.offers(message.tool_name)) {
+    if (const ToolOffer* offer = prices->find(message.tool_name)) {
       if (post.is_batch) {
         co_return co_await bad_request(
             state, client, http::status::bad_request, nullptr, rpc_code::invalid_request,
@@ -122,21 +128,33 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
                                      checked.error().message);
     }
   }
-  if (priced == nullptr)
-    co_return co_await pass_through(state, client, request);
+  const McpMessage& first = post.messages.front();
+  const std::string method = post.is_batch ? "(batch)" : metric_method_label(first);
+  const auto started = std::chrono::steady_clock::now();
+  if (priced == nullptr) {
+    const bool keep = co_await pass_through(state, client, request);
+    state.metrics->count_request(method, "", "forwarded");
+    if (first.is_tools_call && !post.is_batch) {
+      CallRecord record{first.id, first.tool_name, "free", "", "forwarded"};
+      log_call(record, std::chrono::steady_clock::now() - started);
+    }
+    co_return keep;
+  }
   PaidCall call(state, client, request, post, *priced);
-  co_return co_await call.run();
+  const bool keep = co_await call.run();
+  const CallRecord& record = call.record();
+  state.metrics->count_request(method, record.tool, record.outcome);
+  log_call(record, std::chrono::steady_clock::now() - started);
+  co_return keep;
 }
 
 net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client,
-                                    const Request& request) {
+                                    const Request& request, bool admin_allowed, bool mcp_allowed) {
+  if (auto answered = co_await answer_admin_route(state, client, request, admin_allowed))
+    co_return *answered;
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/healthz") {
-    co_return co_await write_reply(client, http::status::ok, "ok\n", request.keep_alive(),
-                                   state.options.client_write_timeout, "text/plain");
-  }
-  if (path != state.upstream->endpoint().path) {
+  if (!mcp_allowed || path != state.upstream->endpoint().path) {
     co_return co_await write_reply(
         client, http::status::not_found,
         "{\"error\":\"not found: the MCP endpoint is " + state.upstream->endpoint().path + "\"}",
@@ -150,10 +168,28 @@ net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client
 }  // namespace
 
 net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
-                                      std::shared_ptr<ServeState> state) {
+                                      std::shared_ptr<ServeState> state, bool admin_allowed,
+                                      bool mcp_allowed) {
   beast::tcp_stream client(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
+  const std::string peer = client.socket().remote_endpoint(ec).address().to_string();
+  ++state->metrics->open_connections;
+  struct Closed {
+    ServeMetrics& metrics;
+    ~Closed() { --metrics.open_connections; }
+  } closed{*state->metrics};
+  if (static_cast<std::size_t>(state->metrics->open_connections.load()) >
+      state->options.max_connections) {
+    state->metrics->count_refused_connection("max_connections");
+    co_await write_reply(client, http::status::service_unavailable,
+                         jsonrpc_error(nullptr, rpc_code::internal_error,
+                                       "too many connections: the proxy's limit of " +
+                                           std::to_string(state->options.max_connections) +
+                                           " open connections is reached; retry shortly"),
+                         false, state->options.client_write_timeout);
+    co_return;
+  }
   while (true) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(state->options.body_limit);
@@ -189,7 +225,14 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
     if (timed_out)
       ec = beast::error::timeout;
     if (ec) {
-      if (ec == http::error::body_limit) {
+      if (ec == http::error::header_limit) {
+        co_await write_reply(
+            client, http::status::request_header_fields_too_large,
+            jsonrpc_error(nullptr, rpc_code::invalid_request,
+                          "request headers exceed the limit of " +
+                              std::to_string(state->options.header_limit) + " bytes"),
+            false, state->options.client_write_timeout);
+      } else if (ec == http::error::body_limit) {
         co_await write_reply(
             client, http::status::payload_too_large,
             jsonrpc_error(nullptr, rpc_code::invalid_request,
@@ -210,8 +253,22 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
       break;
     }
     Request request = parser.release();
-    bool keep_alive = co_await handle_request(*state, client, request);
-    if (!keep_alive)
+    if (state->rate_limiter && !state->rate_limiter->allow(peer)) {
+      state->metrics->count_refused_connection("rate_limit");
+      bool keep = co_await write_reply(
+          client, http::status::too_many_requests,
+          jsonrpc_error(nullptr, rpc_code::internal_error,
+                        "rate limit: too many requests from " + peer + "; slow down"),
+          request.keep_alive(), state->options.client_write_timeout);
+      if (!keep)
+        break;
+      continue;
+    }
+    ++state->metrics->requests_in_flight;
+    bool keep_alive = co_await handle_request(*state, client, request, admin_allowed, mcp_allowed);
+    --state->metrics->requests_in_flight;
+    // Draining (SIGTERM): the answer went out; this connection takes no further request.
+    if (!keep_alive || state->draining)
       break;
   }
   client.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);

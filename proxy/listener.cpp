@@ -59,7 +59,8 @@ Result<std::unique_ptr<Listener>> Listener::bind(net::io_context& context,
   return std::unique_ptr<Listener>(new Listener(context, std::move(acceptor).value()));
 }
 
-net::awaitable<void> Listener::run(std::shared_ptr<ServeState> state) {
+net::awaitable<void> Listener::run(std::shared_ptr<ServeState> state, bool admin_allowed,
+                                   bool mcp_allowed) {
   while (acceptor_.is_open()) {
     boost::system::error_code ec;
     tcp::socket socket(net::make_strand(context_));
@@ -73,7 +74,7 @@ net::awaitable<void> Listener::run(std::shared_ptr<ServeState> state) {
     }
     socket.set_option(tcp::no_delay(true), ec);
     auto executor = socket.get_executor();
-    net::co_spawn(executor, serve_connection(std::move(socket), state),
+    net::co_spawn(executor, serve_connection(std::move(socket), state, admin_allowed, mcp_allowed),
                   [](std::exception_ptr error) {
                     if (!error)
                       return;

@@ -23,7 +23,9 @@ class Listener {
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
   // Accepts until the acceptor is closed; each connection runs serve_connection.
-  boost::asio::awaitable<void> run(std::shared_ptr<ServeState> state);
+  // `admin_allowed` / `mcp_allowed`: what its connections may reach (http_session.h).
+  boost::asio::awaitable<void> run(std::shared_ptr<ServeState> state, bool admin_allowed = true,
+                                   bool mcp_allowed = true);
   void close();
 
  private:

@@ -46,9 +46,18 @@ PaidCall::PaidCall(ServeState& state, beast::tcp_stream& client, const Request& 
       call_(post.messages.front()),
       offer_(offer),
       binding_{call_.advertises_payment_extension, modern_revision(request, call_)},
-      keep_alive_(request.keep_alive()) {}
+      keep_alive_(request.keep_alive()) {
+  record_.id = call_.id;
+  record_.tool = call_.tool_name;
+  record_.price = !offer.usd.empty()      ? offer.usd
+                  : offer.accepts.empty() ? std::string("?")
+                                          : offer.accepts.front().amount + " atomic units";
+  record_.outcome = "payment_required";
+}
 
 net::awaitable<bool> PaidCall::reply_payment_required(std::string error) {
+  if (payment_)
+    record_.outcome = "payment_rejected";
   x402::PaymentRequired required;
   required.x402_version = 2;
   required.error = std::move(error);
@@ -68,6 +77,10 @@ net::awaitable<bool> PaidCall::reply_rpc_error(int code, std::string message) {
 }
 
 void PaidCall::give_back_payment(const std::string& why) {
+  record_.outcome = "upstream_failed";
+  if (requirement_ != nullptr) {
+    state_.metrics->count_payment("upstream_failed", requirement_->network, requirement_->asset);
+  }
   state_.replay_guard->release(checked_.replay_key);
   if (journal_id_ != 0) {
     if (auto s = state_.journal->update(journal_id_, PaymentState::upstream_failed, {}, why);
@@ -80,6 +93,7 @@ void PaidCall::give_back_payment(const std::string& why) {
 net::awaitable<bool> PaidCall::run() {
   auto extracted = extract_payment(call_, request_);
   if (!extracted.ok()) {
+    record_.outcome = "payment_rejected";
     co_return co_await reply_payment_required(extracted.error().reason + ": " +
                                               extracted.error().message);
   }
@@ -116,7 +130,10 @@ net::awaitable<bool> PaidCall::run() {
         "another call; sign a new one");
   }
 
+  const auto verify_started = std::chrono::steady_clock::now();
   auto verified = co_await state_.facilitator->verify(*payment_, facilitator_requirement_);
+  record_.verify_time = std::chrono::steady_clock::now() - verify_started;
+  state_.metrics->verify_latency.observe(record_.verify_time);
   if (!verified.ok()) {
     state_.replay_guard->release(checked_.replay_key);
     const auto& failure = verified.error();
@@ -130,6 +147,7 @@ net::awaitable<bool> PaidCall::run() {
     }
     spdlog::warn("verify failed for tool {}: {} ({})", call_.tool_name, failure.message,
                  describe(failure.kind));
+    record_.outcome = "facilitator_unavailable";
     co_return co_await reply_rpc_error(rpc_code::facilitator_unavailable,
                                        "payment could not be verified: facilitator unavailable (" +
                                            std::string(describe(failure.kind)) + ": " +
@@ -145,6 +163,10 @@ net::awaitable<bool> PaidCall::run() {
   entry.pay_to = requirement_->pay_to;
   entry.payer = verified->payer.value_or(checked_.payer);
   entry.replay_key = checked_.replay_key;
+  // What settle is called with, so that a restart after a crash can settle a forwarded call.
+  entry.payment_json = json::serialize(x402::to_json(*payment_));
+  entry.requirements_json =
+      json::serialize(x402::to_json(facilitator_requirement_, payment_->x402_version));
   auto row = state_.journal->record_verified(entry);
   if (!row.ok()) {
     // Without a record the payment could be lost in a crash: refuse rather than forward.
@@ -154,6 +176,8 @@ net::awaitable<bool> PaidCall::run() {
                                        "payment journal unavailable; the call was not forwarded");
   }
   journal_id_ = *row;
+  record_.payer = entry.payer;
+  state_.metrics->count_payment("verified", entry.network, entry.asset);
   co_return co_await forward();
 }
 
@@ -222,6 +246,8 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
       type && type->is_string() && type->get_string() == "input_required") {
     // MCP 2026-07-28 MRTR: the call has not completed; the client retries it with the same payment.
     state_.replay_guard->release(checked_.replay_key);
+    record_.outcome = "input_required";
+    state_.metrics->count_payment("released", requirement_->network, requirement_->asset);
     if (auto s = state_.journal->update(journal_id_, PaymentState::released, {}, "input_required");
         !s.ok()) {
       spdlog::error("payment journal: {}", s.error().message);
@@ -230,7 +256,10 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
   }
 
   // The tool ran (also when it reports isError: the payment covers the attempt). Settle.
+  const auto settle_started = std::chrono::steady_clock::now();
   auto settled = co_await state_.facilitator->settle(*payment_, facilitator_requirement_);
+  record_.settle_time = std::chrono::steady_clock::now() - settle_started;
+  state_.metrics->settle_latency.observe(record_.settle_time);
   const auto consumed_until = ReplayGuard::Clock::now() + checked_.lock_for;
   state_.replay_guard->mark_consumed(checked_.replay_key, consumed_until);
   if (!settled.ok()) {
@@ -238,6 +267,8 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
     std::string reason = failure.reason.empty() ? describe(failure.kind) : failure.reason;
     spdlog::warn("settlement failed for tool {} (journal row {}): {} {}", call_.tool_name,
                  journal_id_, reason, failure.message);
+    record_.outcome = "settle_failed";
+    state_.metrics->count_payment("settle_failed", requirement_->network, requirement_->asset);
     if (auto s = state_.journal->update(journal_id_, PaymentState::settle_failed, {},
                                         reason + ": " + failure.message);
         !s.ok()) {
@@ -253,6 +284,9 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
     required.accepts = offer_.accepts;
     co_return jsonrpc_result(call_.id, payment_required_result(required, binding_));
   }
+  record_.outcome = "paid";
+  state_.metrics->count_payment("settled", requirement_->network, requirement_->asset);
+  state_.metrics->add_revenue(requirement_->network, requirement_->asset, requirement_->amount);
   if (auto s = state_.journal->update(journal_id_, PaymentState::settled, settled->transaction);
       !s.ok()) {
     spdlog::error("payment journal: {}", s.error().message);

@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 
+#include "proxy/call_log.h"
 #include "proxy/jsonrpc_reply.h"
 #include "proxy/mcp_request.h"
 #include "proxy/serve_state.h"
@@ -28,6 +29,9 @@ class PaidCall {
 
   // Answers the call; returns whether the client connection can serve another request.
   boost::asio::awaitable<bool> run();
+
+  // What happened, for the call's log line and metrics (complete once run() returns).
+  const CallRecord& record() const { return record_; }
 
  private:
   // Answers without contacting the upstream: the x402 payment-required result with `error`.
@@ -55,6 +59,7 @@ class PaidCall {
   x402::PaymentRequirements facilitator_requirement_;  // the offer in the payment's x402 version
   CheckedPayment checked_;
   std::int64_t journal_id_ = 0;
+  CallRecord record_;
 };
 
 }  // namespace x402proxy::proxy

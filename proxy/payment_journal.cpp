@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 
 namespace x402proxy::proxy {
 namespace {
@@ -25,9 +26,9 @@ std::string column_text(sqlite3_stmt* statement, int column) {
 }
 
 PaymentState state_from(const std::string& name) {
-  for (auto state :
-       {PaymentState::verified, PaymentState::forwarded, PaymentState::settled,
-        PaymentState::settle_failed, PaymentState::upstream_failed, PaymentState::released}) {
+  for (auto state : {PaymentState::verified, PaymentState::forwarded, PaymentState::settled,
+                     PaymentState::settle_failed, PaymentState::upstream_failed,
+                     PaymentState::released, PaymentState::abandoned}) {
     if (name == to_string(state))
       return state;
   }
@@ -36,7 +37,7 @@ PaymentState state_from(const std::string& name) {
 
 constexpr const char* kSelectColumns =
     "SELECT id, tool, network, asset, amount, pay_to, payer, replay_key, state, transaction_id, "
-    "detail FROM payments ";
+    "detail, payment_json, requirements_json FROM payments ";
 
 JournalEntry read_row(sqlite3_stmt* statement) {
   JournalEntry entry;
@@ -51,6 +52,8 @@ JournalEntry read_row(sqlite3_stmt* statement) {
   entry.state = state_from(column_text(statement, 8));
   entry.transaction = column_text(statement, 9);
   entry.detail = column_text(statement, 10);
+  entry.payment_json = column_text(statement, 11);
+  entry.requirements_json = column_text(statement, 12);
   return entry;
 }
 
@@ -70,6 +73,8 @@ const char* to_string(PaymentState state) {
       return "upstream_failed";
     case PaymentState::released:
       return "released";
+    case PaymentState::abandoned:
+      return "abandoned";
   }
   return "unknown";
 }
@@ -97,13 +102,39 @@ Result<std::unique_ptr<PaymentJournal>> PaymentJournal::open(const std::string& 
            " asset TEXT NOT NULL, amount TEXT NOT NULL, pay_to TEXT NOT NULL, payer TEXT NOT NULL,"
            " replay_key TEXT NOT NULL, state TEXT NOT NULL, transaction_id TEXT NOT NULL DEFAULT "
            "'',"
-           " detail TEXT NOT NULL DEFAULT '')",
+           " detail TEXT NOT NULL DEFAULT '', payment_json TEXT NOT NULL DEFAULT '',"
+           " requirements_json TEXT NOT NULL DEFAULT '')",
            "CREATE INDEX IF NOT EXISTS payments_state ON payments(state)",
        }) {
     if (auto status = journal->exec(sql); !status.ok())
       return status.error();
   }
+  if (auto status = journal->add_missing_columns(); !status.ok())
+    return status.error();
   return journal;
+}
+
+// A file written before the settlement data was kept: add its columns (empty in the old rows,
+// which recovery then leaves for a manual check).
+Status PaymentJournal::add_missing_columns() {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA table_info(payments)", -1, &raw, nullptr) != SQLITE_OK) {
+    return make_error("journal.sql", sqlite3_errmsg(db_));
+  }
+  Statement statement(raw);
+  std::set<std::string> columns;
+  while (sqlite3_step(raw) == SQLITE_ROW)
+    columns.insert(column_text(raw, 1));  // table_info: cid, name, type, ...
+  statement.reset();
+  for (const char* column : {"payment_json", "requirements_json"}) {
+    if (columns.count(column) != 0)
+      continue;
+    std::string sql =
+        std::string("ALTER TABLE payments ADD COLUMN ") + column + " TEXT NOT NULL DEFAULT ''";
+    if (auto status = exec(sql.c_str()); !status.ok())
+      return status.error();
+  }
+  return ok_status();
 }
 
 PaymentJournal::~PaymentJournal() {
@@ -125,15 +156,17 @@ Result<std::int64_t> PaymentJournal::record_verified(const JournalEntry& entry) 
   sqlite3_stmt* raw = nullptr;
   const char* sql =
       "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to, payer,"
-      " replay_key, state) VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'verified')";
+      " replay_key, payment_json, requirements_json, state)"
+      " VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'verified')";
   if (sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr) != SQLITE_OK) {
     return make_error("journal.sql", sqlite3_errmsg(db_));
   }
   Statement statement(raw);
   sqlite3_bind_int64(raw, 1, unix_millis());
-  const std::string* texts[] = {&entry.tool,   &entry.network, &entry.asset,     &entry.amount,
-                                &entry.pay_to, &entry.payer,   &entry.replay_key};
-  for (int i = 0; i < 7; ++i) {
+  const std::string* texts[] = {&entry.tool,       &entry.network,      &entry.asset,
+                                &entry.amount,     &entry.pay_to,       &entry.payer,
+                                &entry.replay_key, &entry.payment_json, &entry.requirements_json};
+  for (int i = 0; i < 9; ++i) {
     sqlite3_bind_text(raw, i + 2, texts[i]->c_str(), static_cast<int>(texts[i]->size()),
                       SQLITE_TRANSIENT);
   }

@@ -1,7 +1,10 @@
 // The payment journal: one SQLite row per payment the proxy accepted, moved through
-// verified → forwarded → settled | settle_failed | upstream_failed. Each state is written before
-// the step it names takes effect, so after a crash every payment is either finished or visible as
-// open (DESIGN, paywall pipeline step 7). WAL mode: a process crash loses no committed row.
+// verified → forwarded → settled | settle_failed | upstream_failed (| released). Each state is
+// written before the step it names takes effect, so after a crash every payment is either finished
+// or visible as open (DESIGN, paywall pipeline step 7); a row keeps the payment and the requirement
+// exactly as the facilitator is given them, so that a restart can settle it
+// (proxy/journal_recovery.h) or mark it abandoned. WAL mode: a process crash loses no committed
+// row.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +20,16 @@ struct sqlite3_stmt;
 
 namespace x402proxy::proxy {
 
-enum class PaymentState { verified, forwarded, settled, settle_failed, upstream_failed, released };
+// abandoned: left in verified by a run that stopped before forwarding the call; never settled.
+enum class PaymentState {
+  verified,
+  forwarded,
+  settled,
+  settle_failed,
+  upstream_failed,
+  released,
+  abandoned
+};
 const char* to_string(PaymentState state);
 
 struct JournalEntry {
@@ -32,11 +44,16 @@ struct JournalEntry {
   PaymentState state = PaymentState::verified;
   std::string transaction;  // set when settled
   std::string detail;       // failure reason, when one
+  // What settle needs, as the facilitator is called with it: the PaymentPayload JSON and the
+  // requirement JSON in the payment's x402 version. Empty in rows written before these columns.
+  std::string payment_json;
+  std::string requirements_json;
 };
 
 class PaymentJournal {
  public:
   // Opens (creating if needed) the journal at `path` (":memory:" for tests).
+  // A journal written by an older version gains the columns it lacks.
   static Result<std::unique_ptr<PaymentJournal>> open(const std::string& path);
   ~PaymentJournal();
   PaymentJournal(const PaymentJournal&) = delete;
@@ -54,6 +71,7 @@ class PaymentJournal {
  private:
   explicit PaymentJournal(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  Status add_missing_columns();
 
   sqlite3* db_;
   std::mutex mutex_;  // one connection, shared by the I/O threads; each write is short

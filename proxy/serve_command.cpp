@@ -1,5 +1,6 @@
 #include "proxy/serve_command.h"
 
+#include <csignal>
 #include <cstdio>
 #include <thread>
 
@@ -14,8 +15,11 @@
 #include "config/serve_config.h"
 #include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/remote_facilitator.h"
+#include "proxy/journal_recovery.h"
 #include "proxy/listener.h"
 #include "proxy/local_payment_check.h"
+#include "proxy/serve_operations.h"
+#include "proxy/stdio/stdio_bridge.h"
 
 namespace x402proxy::proxy {
 namespace net = boost::asio;
@@ -53,19 +57,34 @@ int run_serve_command(const std::string& config_path) {
   }
   std::shared_ptr<const config::ServeConfig> cfg = *loaded;
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
-  if (cfg->upstream.url.empty()) {
-    std::fprintf(stderr,
-                 "x402-mcp-proxy serve: stdio upstreams (upstream.command) are not "
-                 "supported by this build yet; use upstream.url\n");
-    return 2;
+
+  net::io_context context;
+  // A stdio upstream is served through an in-process Streamable HTTP bridge on a loopback port,
+  // so that the paywall has one upstream path (see proxy/stdio/stdio_bridge.h).
+  std::unique_ptr<StdioBridge> stdio_bridge;
+  std::string upstream_url = cfg->upstream.url;
+  std::string upstream_name = cfg->upstream.url;
+  if (!cfg->upstream.command.empty()) {
+    // The bridge writes to children's pipes: a child gone must be an error code, not a SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    StdioBridgeOptions bridge_options;
+    bridge_options.command =
+        StdioCommand{cfg->upstream.command, cfg->upstream.env, cfg->upstream.cwd};
+    auto bridge = StdioBridge::bind(context, std::move(bridge_options));
+    if (!bridge.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", bridge.error().message.c_str());
+      return 2;
+    }
+    stdio_bridge = std::move(bridge).value();
+    upstream_url = stdio_bridge->url();
+    upstream_name =
+        "stdio command " + cfg->upstream.command.front() + " (bridged at " + upstream_url + ")";
   }
-  auto endpoint = parse_upstream_url(cfg->upstream.url);
+  auto endpoint = parse_upstream_url(upstream_url);
   if (!endpoint.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", endpoint.error().message.c_str());
     return 2;
   }
-
-  net::io_context context;
   auto state = std::make_shared<ServeState>();
   state->options.body_limit = cfg->body_limit;
   state->options.clock_skew = cfg->clock_skew;
@@ -133,28 +152,23 @@ int run_serve_command(const std::string& config_path) {
       fee_payer = solana_fee_payer_from(**answer, std::string(accepted.network->caip2));
     }
   }
-  auto table = config::build_price_table(*cfg, fee_payer);
-  if (!table.ok()) {
-    std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", table.error().message.c_str());
+  auto book = build_price_book(*cfg, fee_payer);
+  if (!book.ok()) {
+    std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", book.error().message.c_str());
     return 2;
   }
-  auto prices = std::make_shared<const config::PriceTable>(std::move(table).value());
-  auto offers = std::make_shared<std::map<std::string, ToolOffer, std::less<>>>();
-  for (const auto& [name, price] : prices->tools()) {
-    (*offers)[name] = ToolOffer{price.tool, price.description, price.accepts};
+  state->prices.store(*book);
+  state->reload = make_price_reloader(config_path, cfg, fee_payer, *state);
+  state->facilitator_ready =
+      make_facilitator_readiness(state->facilitator, std::chrono::seconds(5));
+  apply_connection_limits(*cfg, *state);
+  auto admin_token = load_admin_token(cfg->operations.admin);
+  if (!admin_token.ok()) {
+    std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", admin_token.error().message.c_str());
+    return 2;
   }
-  std::shared_ptr<const ToolOffer> default_offer;
-  if (const auto* price = prices->default_price()) {
-    default_offer =
-        std::make_shared<const ToolOffer>(ToolOffer{"", price->description, price->accepts});
-  }
-  state->offers = [prices, offers, default_offer](std::string_view tool) -> const ToolOffer* {
-    if (prices->find(tool) == nullptr)
-      return nullptr;
-    if (auto it = offers->find(tool); it != offers->end())
-      return &it->second;
-    return default_offer.get();
-  };
+  state->admin.token = *admin_token;
+  state->admin.on_main_port = cfg->operations.admin.listen.empty();
   state->local_check = make_local_check(cfg->clock_skew);
   state->replay_guard = std::make_shared<ReplayGuard>();
 
@@ -164,14 +178,22 @@ int run_serve_command(const std::string& config_path) {
     return 2;
   }
   state->journal = std::move(journal).value();
-  if (auto open = state->journal->open_payments(); open.ok()) {
-    for (const auto& entry : *open) {
-      spdlog::warn(
-          "payment journal: row {} for tool {} ({} {} on {}, payer {}) was left in state "
-          "{} by a previous run; check its settlement by hand",
-          entry.id, entry.tool, entry.amount, entry.asset, entry.network, entry.payer,
-          to_string(entry.state));
-    }
+  // Payments a previous run left open are settled or abandoned before any new call is accepted
+  // (DESIGN, paywall pipeline step 7).
+  std::optional<RecoveryReport> recovery;
+  net::co_spawn(
+      context,
+      [&]() -> net::awaitable<void> {
+        recovery.emplace(co_await resolve_open_payments(*state->journal, *state->facilitator));
+      },
+      net::detached);
+  context.run();
+  context.restart();
+  if (recovery) {
+    state->metrics->count_recovered("settled", recovery->settled);
+    state->metrics->count_recovered("settle_failed", recovery->settle_failed);
+    state->metrics->count_recovered("abandoned", recovery->abandoned);
+    state->metrics->count_recovered("left_open", recovery->left_open);
   }
   state->upstream = std::make_shared<UpstreamPool>(context.get_executor(), *endpoint,
                                                    state->options.upstream_connect_timeout);
@@ -183,18 +205,64 @@ int run_serve_command(const std::string& config_path) {
   }
   auto local = (*listener)->local_endpoint();
   spdlog::info("serving {} in front of {} with facilitator {}; {} priced tools{}", cfg->listen,
-               cfg->upstream.url, facilitator_name, prices->tools().size(),
-               prices->default_price() ? " and a default price" : "");
+               upstream_name, facilitator_name, state->current_prices()->priced_tools(),
+               state->current_prices()->has_default() ? " and a default price" : "");
   std::fprintf(stderr, "listening on %s:%u\n", local.address().to_string().c_str(),
                static_cast<unsigned>(local.port()));
   std::fflush(stderr);
 
-  net::co_spawn(context, (*listener)->run(state), net::detached);
+  if (stdio_bridge)
+    stdio_bridge->start_accepting();
+  net::co_spawn(context, (*listener)->run(state, state->admin.on_main_port, true), net::detached);
+  std::unique_ptr<Listener> admin_listener;
+  if (!cfg->operations.admin.listen.empty()) {
+    auto bound = Listener::bind(context, cfg->operations.admin.listen);
+    if (!bound.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: admin.listen: %s\n",
+                   bound.error().message.c_str());
+      return 2;
+    }
+    admin_listener = std::move(bound).value();
+    auto admin_local = admin_listener->local_endpoint();
+    std::fprintf(stderr, "admin listening on %s:%u\n", admin_local.address().to_string().c_str(),
+                 static_cast<unsigned>(admin_local.port()));
+    std::fflush(stderr);
+    net::co_spawn(context, admin_listener->run(state, true, false), net::detached);
+  }
+
+  // SIGHUP: reload the price list (an invalid file is logged and changes nothing).
+  net::signal_set hangup(context, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec)
+          return;
+        spdlog::info("SIGHUP: reloading {}", config_path);
+        (void)state->reload();
+        hangup.async_wait(on_hangup);
+      };
+  hangup.async_wait(on_hangup);
+  // SIGTERM/SIGINT: stop accepting, let calls in flight (and their settlements) finish within
+  // shutdown_grace, then exit; a second signal exits at once.
   net::signal_set signals(context, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec)
+      return;
     spdlog::info("shutting down");
-    (*listener)->close();
-    context.stop();
+    net::co_spawn(context,
+                  drain_and_stop(
+                      context, *state,
+                      [&] {
+                        (*listener)->close();
+                        if (admin_listener)
+                          admin_listener->close();
+                        hangup.cancel();
+                      },
+                      cfg->operations.shutdown_grace),
+                  net::detached);
+    signals.async_wait([&](const boost::system::error_code& again, int) {
+      if (!again)
+        context.stop();
+    });
   });
   unsigned threads =
       cfg->threads ? cfg->threads : std::max(1u, std::thread::hardware_concurrency());
@@ -204,6 +272,8 @@ int run_serve_command(const std::string& config_path) {
   context.run();
   for (auto& thread : pool)
     thread.join();
+  if (stdio_bridge)
+    stdio_bridge->stop_children();  // every child exits with serve (SIGTERM, SIGKILL after 2 s)
   return 0;
 }
 

@@ -3,6 +3,7 @@
 // passed in — no globals — so tests can build a server around any of them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -11,23 +12,18 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "facilitator/facilitator.h"
+#include "proxy/metrics.h"
 #include "proxy/payment_journal.h"
+#include "proxy/price_book.h"
+#include "proxy/rate_limiter.h"
 #include "proxy/replay_guard.h"
 #include "proxy/upstream_pool.h"
 #include "x402/types.h"
 
 namespace x402proxy::proxy {
-
-// What one priced tool costs: the requirements offered in the operator's preference order.
-struct ToolOffer {
-  std::string tool;
-  std::string description;
-  std::vector<x402::PaymentRequirements> accepts;
-};
-
-// The price list: a priced tool's offer, or nullptr for a free one.
-using OfferLookup = std::function<const ToolOffer*(std::string_view tool)>;
 
 struct ServeOptions {
   std::size_t body_limit = 4 * 1024 * 1024;
@@ -39,6 +35,7 @@ struct ServeOptions {
   std::chrono::milliseconds client_write_timeout{std::chrono::seconds(30)};
   std::chrono::seconds clock_skew{5};
   std::size_t max_held_response_bytes = 16 * 1024 * 1024;  // a paid call's final response
+  std::size_t max_connections = 10000;  // open client connections; over it: 503 and close
 };
 
 // The local checks run before the facilitator is asked (scheme, network, asset, payTo, amount, time
@@ -51,14 +48,31 @@ struct CheckedPayment {
 using LocalCheck = std::function<Result<CheckedPayment>(const x402::PaymentPayload& payment,
                                                         const x402::PaymentRequirements& required)>;
 
+// Operations endpoints: where they are served and who may reload.
+struct AdminOptions {
+  bool on_main_port = true;  // /metrics, /readyz (and /admin/reload) also on the MCP port
+  std::string token;         // bearer token for POST /admin/reload; empty: the endpoint is off
+};
+
 struct ServeState {
   ServeOptions options;
-  OfferLookup offers;
+  AdminOptions admin;
+  // The current price list; reload swaps it (a call keeps the book it loaded).
+  std::atomic<std::shared_ptr<const PriceBook>> prices;
+  std::shared_ptr<const PriceBook> current_prices() const { return prices.load(); }
   LocalCheck local_check;
   std::shared_ptr<facilitator::Facilitator> facilitator;
   std::shared_ptr<ReplayGuard> replay_guard;
   std::shared_ptr<PaymentJournal> journal;
   std::shared_ptr<UpstreamPool> upstream;
+  std::shared_ptr<ServeMetrics> metrics = std::make_shared<ServeMetrics>();
+  std::shared_ptr<RateLimiter> rate_limiter;  // per client IP; null when not configured
+  // Re-reads the config and swaps the price list; an invalid file changes nothing. Set by serve.
+  std::function<Status()> reload;
+  // Whether the facilitator answered /supported recently (readiness); set by serve.
+  std::function<boost::asio::awaitable<Status>()> facilitator_ready;
+  // Set on SIGTERM: answers stop offering keep-alive, so clients move on while calls finish.
+  std::atomic<bool> draining{false};
 };
 
 }  // namespace x402proxy::proxy

@@ -55,12 +55,12 @@ UpstreamPool::UpstreamPool(net::any_io_executor executor, UpstreamEndpoint endpo
       max_idle_(max_idle),
       max_idle_age_(max_idle_age) {}
 
-net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquire() {
+net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquire(bool fresh) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<tcp::endpoint> targets;
   {
     std::lock_guard lock(mutex_);
-    while (!idle_.empty()) {
+    while (!fresh && !idle_.empty()) {
       std::unique_ptr<UpstreamConnection> connection = std::move(idle_.back());
       idle_.pop_back();
       boost::system::error_code ec;

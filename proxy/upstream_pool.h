@@ -47,7 +47,8 @@ class UpstreamPool {
   const UpstreamEndpoint& endpoint() const { return endpoint_; }
 
   // A connected stream: an idle one if a young one is available, else a new connection.
-  boost::asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire();
+  // `fresh`: always a new connection (a readiness probe must reach the upstream now).
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire(bool fresh = false);
 
   // Returns a connection whose last response was read completely and allows keep-alive.
   void release(std::unique_ptr<UpstreamConnection> connection);

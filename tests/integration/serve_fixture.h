@@ -38,6 +38,8 @@ struct ServeOptionsForTest {
   std::string facilitator_yaml;  // default: the fake facilitator
   std::string payment_yaml;      // pay_to and accept; default: Base Sepolia USDC to kPayTo
   McpUpstreamOptions upstream;
+  std::vector<std::string> extra_args;  // after `serve --config F`, e.g. {"--log-format", "json"}
+  std::string log_level = "warn";
 };
 
 struct ServeFixture {
@@ -55,11 +57,12 @@ struct ServeFixture {
                       "\" }\naccept: [ { network: base-sepolia, asset: USDC } ]\n"
                 : options.payment_yaml)
         << options.tools << "journal: " << dir << "/payments.sqlite\n"
-        << "body_limit: 64KiB\nread_timeout: 1s\nthreads: 2\nlog_level: warn\n"
+        << "body_limit: 64KiB\nread_timeout: 1s\nthreads: 2\nlog_level: " << options.log_level
+        << "\n"
         << options.extra_yaml;
-    proxy = std::make_unique<ChildProcess>(
-        std::vector<std::string>{proxy_binary(), "serve", "--config", dir + "/proxy.yaml"},
-        dir + "/proxy.log");
+    std::vector<std::string> argv{proxy_binary(), "serve", "--config", dir + "/proxy.yaml"};
+    argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+    proxy = std::make_unique<ChildProcess>(std::move(argv), dir + "/proxy.log");
     auto line = proxy->wait_for_line("listening on", std::chrono::seconds(10));
     INFO(proxy->output());
     REQUIRE(line);

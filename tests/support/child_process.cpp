@@ -111,6 +111,10 @@ void ChildProcess::spawn(ChildOptions options) {
     posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
+  // Only stdin, stdout and stderr go to the child: the test's own sockets (Asio does not open
+  // them close-on-exec) would otherwise stay alive in it, and a test server "gone" would still
+  // accept connections through the child's copy of its listening socket.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   // Its own process group, so that terminate() also reaches what the child starts (a shell
   // script's node, say).
   posix_spawnattr_t attributes;

@@ -1,0 +1,49 @@
+// The operator-facing parts of `serve` that are not the paywall itself: building the price list
+// (and rebuilding it on reload), the admin token, readiness of the facilitator, the limits taken
+// from the config, and the draining shutdown.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "config/serve_config.h"
+#include "proxy/serve_state.h"
+#include "x402/result.h"
+
+namespace x402proxy::proxy {
+
+// The price list of a validated config. `solana_fee_payer` as for config::build_price_table.
+Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeConfig& config,
+                                                          const std::string& solana_fee_payer);
+
+// A reload function for ServeState::reload: re-reads `config_path`, and when it is valid swaps in
+// its price list (tools, default, accept, pay_to). Settings that need a restart (listen, upstream,
+// facilitator, journal, admin, limits, threads) are compared with the running ones and a change is
+// logged as not applied. An invalid file changes nothing; the error names file, line and key.
+std::function<Status()> make_price_reloader(std::string config_path,
+                                            std::shared_ptr<const config::ServeConfig> running,
+                                            std::string solana_fee_payer, ServeState& state);
+
+// The admin bearer token from admin.token_env or admin.token_file ("" when neither is set).
+Result<std::string> load_admin_token(const config::AdminConfig& admin);
+
+// Copies the config's limits and timeouts into the state's options (and the rate limiter).
+void apply_connection_limits(const config::ServeConfig& config, ServeState& state);
+
+// Readiness of the facilitator: its /supported answered within the last `fresh_for`, asked again
+// when older (at most one question in flight per check).
+std::function<boost::asio::awaitable<Status>()> make_facilitator_readiness(
+    std::shared_ptr<facilitator::Facilitator> facilitator, std::chrono::seconds fresh_for);
+
+// SIGTERM: stop accepting (`stop_accepting`), let requests in flight finish within `grace`, then
+// stop the io_context. Logs what it waited for and what it cut.
+boost::asio::awaitable<void> drain_and_stop(boost::asio::io_context& context, ServeState& state,
+                                            std::function<void()> stop_accepting,
+                                            std::chrono::milliseconds grace);
+
+}  // namespace x402proxy::proxy
