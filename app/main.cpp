@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/accounts_command.h"
 #include "app/facilitator_command.h"
 #include "app/keygen_command.h"
 #include "app/probe_command.h"
@@ -29,6 +30,8 @@ constexpr const char* kUsage =
     "                             paid MCP server and pays per call within the wallet's limits\n"
     "  pay --config FILE --report spending per day and per seller\n"
     "  keygen evm|solana --out F  write a new private key (mode 0600) and print its address\n"
+    "  accounts add-key|revoke-key|list|show|credit|debit --ledger F ...\n"
+    "                             API keys and prepaid balances of known callers\n"
     "  probe URL [--timeout 2s]   GET an http URL (a health endpoint); exit 0 on 2xx, else 1\n"
     "  --help                     this text\n"
     "\n"
@@ -111,6 +114,8 @@ int main(int argc, char** argv) {
       return x402proxy::app::print_facilitator_balances(config_path);
     return x402proxy::app::run_facilitator_command(config_path);
   }
+  if (command == "accounts")
+    return x402proxy::app::run_accounts_command(argc, argv);
   if (command == "keygen") {
     return x402proxy::app::run_keygen_command(argc > 2 ? argv[2] : "", option(argc, argv, "--out"));
   }

@@ -39,11 +39,13 @@ class Loader {
             root, "",
             {"listen", "upstream", "facilitator", "pay_to", "accept", "tools", "default",
              "body_limit", "read_timeout", "max_timeout_seconds", "clock_skew", "journal",
-             "log_level", "threads", "admin", "limits", "shutdown_grace"});
+             "log_level", "threads", "admin", "limits", "shutdown_grace", "accounts"});
         !s.ok()) {
       return s.error();
     }
     if (auto s = read_operations_config(fields_, root, config_->operations); !s.ok())
+      return s.error();
+    if (auto s = read_accounts_config(fields_, root, config_->accounts); !s.ok())
       return s.error();
     for (auto step : {&Loader::read_scalars, &Loader::read_upstream, &Loader::read_facilitator,
                       &Loader::read_pay_to, &Loader::read_accept, &Loader::read_tools}) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/accounts_config.h"
 #include "config/operations_config.h"
 #include "x402/amount.h"
 #include "x402/networks.h"
@@ -71,6 +72,7 @@ struct ServeConfig {
   std::string log_level = "info";
   unsigned threads = 0;         // 0: one per hardware thread
   OperationsConfig operations;  // admin endpoints, connection limits, shutdown grace
+  AccountsConfig accounts;      // prepaid credit for API-key and JWT callers (off when absent)
 };
 
 // Errors name the file, line, column and key, and say what was expected:

@@ -10,8 +10,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "proxy/account_call.h"
 #include "proxy/admin_routes.h"
 #include "proxy/call_log.h"
 #include "proxy/client_reply.h"
@@ -84,7 +86,7 @@ net::awaitable<bool> bad_request(ServeState& state, beast::tcp_stream& client, h
 }
 
 net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
-                                 const Request& request) {
+                                 const Request& request, const Caller& caller) {
   // A compressed body cannot be inspected; accepting it would let a priced call through unread.
   if (auto encoding = header(request, "Content-Encoding");
       encoding && !beast::iequals(*encoding, "identity")) {
@@ -129,6 +131,19 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
     }
   }
   const McpMessage& first = post.messages.front();
+  if (state.accounts && !post.is_batch) {
+    if (first.is_tools_call && state.accounts->is_billing_tool(first.tool_name))
+      co_return co_await answer_billing_call(state, client, request, post, caller.account);
+    if (first.kind == McpMessage::Kind::request && first.method == "tools/list")
+      co_return co_await run_tools_list(state, client, request, post);
+    // A known caller without an x402 payment is charged from prepaid credit.
+    const bool pays_with_x402 = first.payment != nullptr ||
+                                request.find("PAYMENT-SIGNATURE") != request.end() ||
+                                request.find("X-PAYMENT") != request.end();
+    if (priced != nullptr && caller.kind == Caller::Kind::account && !pays_with_x402) {
+      co_return co_await run_account_call(state, client, request, post, *priced, caller.account);
+    }
+  }
   const std::string method = post.is_batch ? "(batch)" : metric_method_label(first);
   const auto started = std::chrono::steady_clock::now();
   if (priced == nullptr) {
@@ -148,8 +163,8 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
   co_return keep;
 }
 
-net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client,
-                                    const Request& request, bool admin_allowed, bool mcp_allowed) {
+net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client, Request& request,
+                                    bool admin_allowed, bool mcp_allowed) {
   if (auto answered = co_await answer_admin_route(state, client, request, admin_allowed))
     co_return *answered;
   std::string_view target = request.target();
@@ -160,8 +175,23 @@ net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client
         "{\"error\":\"not found: the MCP endpoint is " + state.upstream->endpoint().path + "\"}",
         request.keep_alive(), state.options.client_write_timeout);
   }
+  Caller caller;
+  if (state.accounts) {
+    caller = co_await state.accounts->identify(request);
+    if (caller.kind == Caller::Kind::refused) {
+      // A credential meant for the proxy that does not check out is never anonymous access.
+      std::string body =
+          json::serialize(json::object{{"error", "unauthorized: " + caller.refusal}});
+      co_return co_await write_reply(client, http::status::unauthorized, std::move(body),
+                                     request.keep_alive(), state.options.client_write_timeout);
+    }
+    // The proxy's credentials stay with the proxy.
+    request.erase("X-API-Key");
+    if (caller.strip_authorization)
+      request.erase(http::field::authorization);
+  }
   if (request.method() == http::verb::post)
-    co_return co_await handle_post(state, client, request);
+    co_return co_await handle_post(state, client, request, caller);
   co_return co_await pass_through(state, client, request);
 }
 

@@ -168,6 +168,16 @@ int run_serve_command(const std::string& config_path) {
     return 2;
   }
   state->admin.token = *admin_token;
+  if (cfg->accounts.enabled) {
+    auto billing = AccountBilling::create(context.get_executor(), cfg->accounts);
+    if (!billing.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: accounts: %s\n", billing.error().message.c_str());
+      return 2;
+    }
+    state->accounts = std::move(billing).value();
+    spdlog::info("accounts: prepaid credit in {} ({}), API keys{}", cfg->accounts.ledger,
+                 cfg->accounts.asset, cfg->accounts.jwt.enabled() ? " and JWTs" : "");
+  }
   state->admin.on_main_port = cfg->operations.admin.listen.empty();
   state->local_check = make_local_check(cfg->clock_skew);
   state->replay_guard = std::make_shared<ReplayGuard>();

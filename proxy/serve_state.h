@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "facilitator/facilitator.h"
+#include "proxy/account_billing.h"
 #include "proxy/metrics.h"
 #include "proxy/payment_journal.h"
 #include "proxy/price_book.h"
@@ -67,6 +68,7 @@ struct ServeState {
   std::shared_ptr<UpstreamPool> upstream;
   std::shared_ptr<ServeMetrics> metrics = std::make_shared<ServeMetrics>();
   std::shared_ptr<RateLimiter> rate_limiter;  // per client IP; null when not configured
+  std::shared_ptr<AccountBilling> accounts;   // prepaid credit; null without `accounts:`
   // Re-reads the config and swaps the price list; an invalid file changes nothing. Set by serve.
   std::function<Status()> reload;
   // Whether the facilitator answered /supported recently (readiness); set by serve.

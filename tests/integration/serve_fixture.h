@@ -40,6 +40,7 @@ struct ServeOptionsForTest {
   McpUpstreamOptions upstream;
   std::vector<std::string> extra_args;  // after `serve --config F`, e.g. {"--log-format", "json"}
   std::string log_level = "warn";
+  std::vector<std::string> env;  // NAME=VALUE for the serve process
 };
 
 struct ServeFixture {
@@ -62,7 +63,8 @@ struct ServeFixture {
         << options.extra_yaml;
     std::vector<std::string> argv{proxy_binary(), "serve", "--config", dir + "/proxy.yaml"};
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-    proxy = std::make_unique<ChildProcess>(std::move(argv), dir + "/proxy.log");
+    proxy = std::make_unique<ChildProcess>(
+        ChildOptions{std::move(argv), options.env, dir + "/proxy.log", {}});
     auto line = proxy->wait_for_line("listening on", std::chrono::seconds(10));
     INFO(proxy->output());
     REQUIRE(line);

@@ -354,7 +354,13 @@ TEST_CASE("an upstream that fails at the transport level is not paid for", "[ser
   REQUIRE(reply.status == 200);
   CHECK_THAT(reply.body, Catch::Contains("payment not settled"));
   CHECK(serve.facilitator.settle_calls() == 0);
-  CHECK(journal_states(serve) == std::vector<std::string>{"upstream_failed"});
+  // The client saw the stream end before serve recorded why: wait for the record.
+  auto states = journal_states(serve);
+  for (int i = 0; i < 100 && states != std::vector<std::string>{"upstream_failed"}; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    states = journal_states(serve);
+  }
+  CHECK(states == std::vector<std::string>{"upstream_failed"});
   // The reservation was released: the same payment can be retried.
   auto retry = pay(serve, "cut_stream", payment, "{}");
   CHECK(retry.body.find("payment_already_used") == std::string::npos);

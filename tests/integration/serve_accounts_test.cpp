@@ -1,0 +1,206 @@
+// Account billing in serve with the real binary: API keys issued by `x402-mcp-proxy accounts`,
+// user JWTs (HS256), prepaid balances charged per priced call, 401 for credentials that do not
+// check out, concurrent calls that cannot overdraw, no debit when the upstream is never reached,
+// and the billing tools injected into tools/list.
+#include <openssl/hmac.h>
+
+#include <thread>
+
+#include "tests/integration/serve_fixture.h"
+#include "x402/base64.h"
+
+using namespace x402proxy::testing;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kJwtSecret = "a-test-secret-for-hs256-that-is-long-enough";
+
+std::string run_cli(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv{proxy_binary(), "accounts"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildOptions options{argv, {}, log, log + ".err"};
+  ChildProcess cli(options);
+  auto exit = cli.wait_for_exit(std::chrono::seconds(20));
+  INFO(cli.stdout_text() << cli.stderr_text());
+  REQUIRE(exit);
+  REQUIRE(*exit == 0);
+  return cli.stdout_text();
+}
+
+std::string base64url(std::string_view bytes) {
+  std::string text = x402proxy::x402::base64_encode(bytes);
+  for (char& c : text)
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!text.empty() && text.back() == '=')
+    text.pop_back();
+  return text;
+}
+
+std::string hs256_token(const json::object& claims, const std::string& secret = kJwtSecret) {
+  const std::string header = base64url(R"({"alg":"HS256","typ":"JWT"})");
+  const std::string body = base64url(json::serialize(claims));
+  const std::string input = header + "." + body;
+  unsigned char mac[32];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size);
+  return input + "." + base64url(std::string(reinterpret_cast<char*>(mac), size));
+}
+
+struct AccountsServe {
+  explicit AccountsServe(const std::string& credit = "$0.003", std::string upstream_url = {}) {
+    dir = make_temp_dir("accounts");
+    ledger = dir + "/accounts.sqlite";
+    std::string out =
+        run_cli({"add-key", "--account", "alice", "--ledger", ledger}, dir + "/add-key.log");
+    key = out.substr(0, out.find('\n'));
+    REQUIRE(key.starts_with("x402k_"));
+    run_cli(
+        {"credit", "--account", "alice", "--amount", credit, "--asset", "USDC", "--ledger", ledger},
+        dir + "/credit.log");
+    ServeOptionsForTest options;
+    options.upstream_url = std::move(upstream_url);
+    options.extra_yaml = "accounts:\n  ledger: " + ledger +
+                         "\n  jwt: { hs256_secret_env: TEST_JWT_SECRET, issuer: test-issuer }\n";
+    options.env = {std::string("TEST_JWT_SECRET=") + kJwtSecret};
+    serve = std::make_unique<ServeFixture>(options);
+  }
+  HttpReply call(const std::string& tool, const Headers& headers, int id = 1) {
+    return mcp_post(serve->port, tool_call(tool, R"({"a":1,"b":2})", "", id), headers);
+  }
+  std::string dir, ledger, key;
+  std::unique_ptr<ServeFixture> serve;
+};
+
+}  // namespace
+
+TEST_CASE("a priced call with a valid API key is charged from credit, without x402", "[accounts]") {
+  AccountsServe s;
+  auto result = result_of(s.call("add", {{"X-API-Key", s.key}}));
+  CHECK(result.at("content").at(0).at("text").as_string() == "3");
+  CHECK_FALSE(result.contains("isError"));
+  CHECK(s.serve->facilitator.settle_calls() == 0);
+  auto bearer = result_of(s.call("add", {{"Authorization", "Bearer " + s.key}}));
+  CHECK(bearer.at("content").at(0).at("text").as_string() == "3");
+  // The proxy's credentials never reach the upstream.
+  for (const auto& r : s.serve->upstream.requests()) {
+    CHECK(r.header("x-api-key").empty());
+    CHECK(r.header("authorization").empty());
+  }
+  auto balance =
+      result_of(mcp_post(s.serve->port, tool_call("billing_balance"), {{"X-API-Key", s.key}}));
+  CHECK(balance.at("structuredContent").at("balance").as_string() == "1000");  // 3000 - 2 × 1000
+  auto show = run_cli({"show", "--account", "alice", "--ledger", s.ledger}, s.dir + "/show.log");
+  CHECK_THAT(show, Catch::Contains("add"));
+}
+
+TEST_CASE("unknown, revoked and malformed API keys get 401 and never free access", "[accounts]") {
+  AccountsServe s;
+  // Well formed (12 hex id, 43 base64url characters of secret) but never issued.
+  const std::string never_issued = "x402k_0123456789ab_" + std::string(43, 'A');
+  auto unknown = s.call("echo", {{"X-API-Key", never_issued}});
+  CHECK(unknown.status == 401);
+  CHECK_THAT(unknown.body, Catch::Contains("unknown API key"));
+  auto malformed = s.call("add", {{"Authorization", "Bearer x402k_garbage"}});
+  CHECK(malformed.status == 401);
+  CHECK_THAT(malformed.body, !Catch::Contains("x402k_garbage"));
+  const std::string key_id = s.key.substr(6, s.key.find('_', 6) - 6);
+  run_cli({"revoke-key", "--key-id", key_id, "--ledger", s.ledger}, s.dir + "/revoke.log");
+  auto revoked = s.call("add", {{"X-API-Key", s.key}});
+  CHECK(revoked.status == 401);
+  CHECK_THAT(revoked.body, Catch::Contains("revoked"));
+  CHECK(s.serve->upstream_tool_calls("add") == 0);
+  CHECK_THAT(s.serve->proxy->output(), !Catch::Contains(s.key));
+}
+
+TEST_CASE("a JWT user is charged, and bad tokens are refused", "[accounts][jwt]") {
+  AccountsServe s;
+  run_cli(
+      {"credit", "--account", "bob", "--amount", "$0.001", "--asset", "USDC", "--ledger", s.ledger},
+      s.dir + "/credit-bob.log");
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  json::object claims{{"sub", "bob"}, {"iss", "test-issuer"}, {"exp", now + 300}};
+  auto ok = result_of(s.call("add", {{"Authorization", "Bearer " + hs256_token(claims)}}));
+  CHECK(ok.at("content").at(0).at("text").as_string() == "3");
+  auto expired = claims;
+  expired["exp"] = now - 3600;
+  CHECK(s.call("add", {{"Authorization", "Bearer " + hs256_token(expired)}}).status == 401);
+  auto wrong_issuer = claims;
+  wrong_issuer["iss"] = "someone-else";
+  CHECK(s.call("add", {{"Authorization", "Bearer " + hs256_token(wrong_issuer)}}).status == 401);
+  CHECK(s.call("add", {{"Authorization", "Bearer " + hs256_token(claims, "wrong-secret-wrong")}})
+            .status == 401);
+  // bob's $0.001 is spent: the next call is offered x402 instead.
+  auto poor = result_of(s.call("add", {{"Authorization", "Bearer " + hs256_token(claims)}}));
+  CHECK(poor.at("isError").as_bool());
+  CHECK_THAT(json::serialize(poor), Catch::Contains("insufficient credit"));
+}
+
+TEST_CASE("insufficient credit is answered with the x402 offer, and the upstream is not called",
+          "[accounts]") {
+  AccountsServe s("$0.0005");
+  auto result = result_of(s.call("add", {{"X-API-Key", s.key}}));
+  CHECK(result.at("isError").as_bool());
+  CHECK_THAT(result.at("structuredContent").at("error").as_string().c_str(),
+             Catch::Contains("insufficient credit"));
+  CHECK(result.at("structuredContent").at("accepts").as_array().size() == 1);
+  CHECK(s.serve->upstream_tool_calls("add") == 0);
+}
+
+TEST_CASE("concurrent calls never overdraw: N calls against credit for N-1", "[accounts]") {
+  AccountsServe s("$0.003");
+  constexpr int kCalls = 4;
+  std::vector<HttpReply> replies(kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i)
+    threads.emplace_back([&, i] { replies[i] = s.call("add", {{"X-API-Key", s.key}}, 10 + i); });
+  for (auto& t : threads)
+    t.join();
+  int served = 0;
+  int refused = 0;
+  for (const auto& reply : replies) {
+    auto result = result_of(reply);
+    result.contains("isError") ? ++refused : ++served;
+  }
+  CHECK(served == kCalls - 1);
+  CHECK(refused == 1);
+  auto balance =
+      result_of(mcp_post(s.serve->port, tool_call("billing_balance"), {{"X-API-Key", s.key}}));
+  CHECK(balance.at("structuredContent").at("balance").as_string() == "0");
+}
+
+TEST_CASE("no debit when the upstream is never reached", "[accounts]") {
+  auto upstream = std::make_unique<TestHttpServer>(make_mcp_upstream());
+  AccountsServe s("$0.003", upstream->url("/mcp"));
+  upstream.reset();
+  auto reply = s.call("add", {{"X-API-Key", s.key}});
+  CHECK_THAT(reply.body, Catch::Contains("nothing was charged"));
+  auto balance =
+      result_of(mcp_post(s.serve->port, tool_call("billing_balance"), {{"X-API-Key", s.key}}));
+  CHECK(balance.at("structuredContent").at("balance").as_string() == "3000");
+}
+
+TEST_CASE("tools/list gains the billing tools and each priced tool's price", "[accounts]") {
+  AccountsServe s;
+  auto reply = mcp_post(s.serve->port, R"({"jsonrpc":"2.0","id":5,"method":"tools/list"})");
+  auto tools = result_of(reply).at("tools").as_array();
+  std::map<std::string, json::object> by_name;
+  for (const auto& t : tools)
+    by_name[std::string(t.at("name").as_string())] = t.as_object();
+  REQUIRE(by_name.count("billing_balance") == 1);
+  REQUIRE(by_name.count("billing_history") == 1);
+  REQUIRE(by_name.count("billing_topup") == 1);
+  CHECK_THAT(std::string(by_name["add"].at("description").as_string()),
+             Catch::Contains("price: $0.001"));
+  CHECK(by_name["add"].at("_meta").at("x402/price").at("accepts").as_array().size() == 1);
+  CHECK_FALSE(by_name["echo"].contains("_meta"));
+  // Billing tools are answered by the proxy itself.
+  const auto calls_before = s.serve->upstream.requests().size();
+  auto history =
+      result_of(mcp_post(s.serve->port, tool_call("billing_history"), {{"X-API-Key", s.key}}));
+  CHECK(history.contains("structuredContent"));
+  auto anonymous = result_of(mcp_post(s.serve->port, tool_call("billing_balance")));
+  CHECK(anonymous.at("isError").as_bool());
+  CHECK(s.serve->upstream.requests().size() == calls_before);
+}
