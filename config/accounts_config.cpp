@@ -41,10 +41,12 @@ Status read_jwt(const YamlFields& fields, const YAML::Node& node, JwtConfig& out
       return v.error();
     out.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(*v);
   }
-  if (!out.enabled()) {
+  const int sources = !out.hs256_secret_env.empty() + !out.public_key_pem.empty() +
+                      !out.jwks_file.empty() + !out.jwks_url.empty();
+  if (sources != 1) {
     return fields.error_at(node, "accounts.jwt",
-                           "expected a key source: hs256_secret_env, public_key_pem, jwks_file "
-                           "or jwks_url");
+                           "expected exactly one key source: hs256_secret_env, public_key_pem, "
+                           "jwks_file or jwks_url");
   }
   return ok_status();
 }

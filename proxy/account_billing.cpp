@@ -6,6 +6,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "x402/amount.h"
+#include "x402/networks.h"
 #include "x402/price.h"
 
 namespace x402proxy::proxy {
@@ -106,6 +108,67 @@ net::awaitable<Caller> AccountBilling::identify(const http::request<http::string
   caller.kind = Caller::Kind::account;
   caller.account = *account;
   co_return caller;
+}
+
+Result<ToolOffer> AccountBilling::topup_offer(const json::object& arguments) const {
+  const json::value* amount = arguments.if_contains("amount");
+  if (amount == nullptr || !amount->is_string())
+    return make_error("topup.amount",
+                      "give the amount to add as a string, e.g. {\"amount\": \"$5\"}");
+  const std::string text(amount->get_string());
+  auto micros = x402::usd_price_to_atomic(text, 6);
+  if (!micros.ok())
+    return make_error("topup.amount", micros.error().message);
+  if (*micros == 0 || *micros > x402::Amount(10'000'000'000ull))
+    return make_error("topup.amount", "a top-up is between $0.000001 and $10000");
+  if (topup_template_.empty())
+    return make_error("topup.amount", "this server accepts no payment for top-ups");
+  ToolOffer offer;
+  offer.tool = config_.topup_tool;
+  offer.description = "Prepaid credit top-up of " + text;
+  offer.usd = text;
+  for (x402::PaymentRequirements requirement : topup_template_) {
+    const x402::Asset* asset = x402::find_asset(requirement.network, requirement.asset);
+    if (asset == nullptr)
+      continue;
+    auto atomic = x402::usd_price_to_atomic(text, asset->decimals);
+    if (!atomic.ok())
+      continue;
+    requirement.amount = x402::to_string(*atomic);
+    offer.accepts.push_back(std::move(requirement));
+  }
+  if (offer.accepts.empty())
+    return make_error("topup.amount", "no accepted asset can carry " + text);
+  return offer;
+}
+
+void AccountBilling::credit_topup(const std::string& account, json::object& result,
+                                  const x402::PaymentRequirements& paid,
+                                  const std::string& payment_id) {
+  const x402::Asset* asset = x402::find_asset(paid.network, paid.asset);
+  auto amount = x402::parse_amount(paid.amount);
+  std::string text;
+  bool failed = asset == nullptr || !amount.ok() || asset->symbol != config_.asset;
+  if (!failed) {
+    auto credited = store_->credit_topup(account, config_.asset, *amount, payment_id);
+    if (!credited.ok()) {
+      failed = true;
+      spdlog::error("accounts: top-up for {} settled (payment {}) but not credited: {}", account,
+                    payment_id, credited.error().message);
+    } else {
+      auto balance = store_->balance(account, config_.asset);
+      text = std::string(*credited ? "Credited " : "Already credited: ") +
+             x402::format_usd(*amount, 6) + "; balance now " +
+             (balance.ok() ? x402::format_usd(*balance, 6) : std::string("unknown"));
+    }
+  }
+  if (failed) {
+    text =
+        "the payment was settled but the credit could not be recorded; contact the operator "
+        "with the receipt below";
+    result["isError"] = true;
+  }
+  result["content"] = json::array{json::object{{"type", "text"}, {"text", text}}};
 }
 
 bool AccountBilling::is_billing_tool(std::string_view tool) const {

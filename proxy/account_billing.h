@@ -19,6 +19,7 @@
 #include "accounts/account_store.h"
 #include "accounts/jwt_verifier.h"
 #include "config/accounts_config.h"
+#include "proxy/price_book.h"
 #include "x402/result.h"
 
 namespace x402proxy::proxy {
@@ -44,6 +45,17 @@ class AccountBilling {
   bool is_billing_tool(std::string_view tool) const;
   // The billing tools' entries for tools/list (name, description, inputSchema).
   boost::json::array billing_tool_definitions() const;
+  // Top-up offers: `one_dollar` is the accept list priced at $1 (extra filled: EIP-712 domain,
+  // Solana fee payer); topup_offer() prices it at the amount the caller asks for.
+  void set_topup_template(std::vector<x402::PaymentRequirements> one_dollar) {
+    topup_template_ = std::move(one_dollar);
+  }
+  // arguments.amount: "$5" (a dollar amount, at most $10,000). Reason "topup.amount".
+  Result<ToolOffer> topup_offer(const boost::json::object& arguments) const;
+  // Credits a settled top-up once (idempotent on the payment) and words the tool result.
+  void credit_topup(const std::string& account, boost::json::object& result,
+                    const x402::PaymentRequirements& paid, const std::string& payment_id);
+
   // balance and history: the tool result for `account` (top-up is a paid call, see serve).
   boost::json::object answer_billing_tool(const std::string& account, std::string_view tool,
                                           const boost::json::object& arguments);
@@ -56,6 +68,7 @@ class AccountBilling {
   config::AccountsConfig config_;
   std::unique_ptr<accounts::AccountStore> store_;
   std::shared_ptr<accounts::JwtVerifier> jwt_;  // null without accounts.jwt
+  std::vector<x402::PaymentRequirements> topup_template_;
 };
 
 }  // namespace x402proxy::proxy

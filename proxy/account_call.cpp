@@ -9,6 +9,7 @@
 #include "proxy/client_reply.h"
 #include "proxy/http_forwarding.h"
 #include "proxy/jsonrpc_reply.h"
+#include "proxy/paid_call.h"
 #include "proxy/paid_response_stream.h"
 #include "x402/amount.h"
 #include "x402/codec.h"
@@ -187,6 +188,45 @@ net::awaitable<bool> answer_billing_call(ServeState& state, beast::tcp_stream& c
   std::string body = jsonrpc_result(call.id, std::move(result));
   co_return co_await write_reply(client, http::status::ok, std::move(body), request.keep_alive(),
                                  state.options.client_write_timeout);
+}
+
+net::awaitable<bool> run_topup_call(ServeState& state, beast::tcp_stream& client,
+                                    const HttpRequest& request, McpPost& post,
+                                    const std::string& account) {
+  const McpMessage& call = post.messages.front();
+  json::object arguments;
+  if (const json::value* params = post.body.as_object().if_contains("params")) {
+    if (const json::value* args = params->as_object().if_contains("arguments");
+        args && args->is_object()) {
+      arguments = args->get_object();
+    }
+  }
+  auto offer = state.accounts->topup_offer(arguments);
+  if (!offer.ok()) {
+    json::object result{
+        {"isError", true},
+        {"content", json::array{json::object{{"type", "text"}, {"text", offer.error().message}}}}};
+    std::string body = jsonrpc_result(call.id, std::move(result));
+    co_return co_await write_reply(client, http::status::ok, std::move(body), request.keep_alive(),
+                                   state.options.client_write_timeout);
+  }
+  const ToolOffer topup = std::move(offer).value();  // outlives the call below
+  PaidCall paid(state, client, request, post, topup);
+  AccountBilling* billing = state.accounts.get();
+  paid.answer_locally(PaidCall::LocalAnswer{
+      [] {
+        return json::object{
+            {"content", json::array{json::object{{"type", "text"}, {"text", "top-up"}}}}};
+      },
+      [billing, account](json::object& result, const x402::PaymentRequirements& requirement,
+                         const std::string& payment_id) {
+        billing->credit_topup(account, result, requirement, payment_id);
+      }});
+  const bool keep = co_await paid.run();
+  state.metrics->count_request("tools/call", call.tool_name, paid.record().outcome);
+  spdlog::info("call id={} tool={} price={} account={} outcome={}", json::serialize(call.id),
+               call.tool_name, topup.usd, account, paid.record().outcome);
+  co_return keep;
 }
 
 net::awaitable<bool> run_tools_list(ServeState& state, beast::tcp_stream& client,

@@ -30,6 +30,11 @@ boost::asio::awaitable<bool> answer_billing_call(ServeState& state,
                                                  const HttpRequest& request, const McpPost& post,
                                                  const std::string& account);
 
+// The top-up tool: a paid call (x402) answered by the proxy, crediting `account` once settled.
+boost::asio::awaitable<bool> run_topup_call(ServeState& state, boost::beast::tcp_stream& client,
+                                            const HttpRequest& request, McpPost& post,
+                                            const std::string& account);
+
 // tools/list through the upstream, answered with the billing tools added and prices described.
 boost::asio::awaitable<bool> run_tools_list(ServeState& state, boost::beast::tcp_stream& client,
                                             const HttpRequest& request, const McpPost& post);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include "proxy/admin_accounts.h"
 #include "proxy/client_reply.h"
 
 namespace x402proxy::proxy {
@@ -45,6 +46,39 @@ net::awaitable<bool> readiness(ServeState& state, beast::tcp_stream& client, boo
                                  state.options.client_write_timeout);
 }
 
+bool presents_admin_token(const ServeState& state,
+                          const http::request<http::string_body>& request) {
+  std::string_view presented;
+  if (auto it = request.find(http::field::authorization); it != request.end()) {
+    std::string_view value = it->value();
+    if (value.size() > 7 && beast::iequals(value.substr(0, 7), "Bearer "))
+      presented = value.substr(7);
+  }
+  return token_matches(presented, state.admin.token);
+}
+
+net::awaitable<bool> accounts_admin(ServeState& state, beast::tcp_stream& client,
+                                    const http::request<http::string_body>& request,
+                                    std::string_view path, bool keep_alive) {
+  const auto timeout = state.options.client_write_timeout;
+  if (state.admin.token.empty() || !state.accounts) {
+    std::string body =
+        error_body("the accounts admin API is off (needs accounts and an admin token)");
+    co_return co_await write_reply(client, http::status::not_found, std::move(body), keep_alive,
+                                   timeout);
+  }
+  if (!presents_admin_token(state, request)) {
+    spdlog::warn("accounts admin request refused: missing or wrong bearer token");
+    std::string body = error_body("a valid admin bearer token is required");
+    co_return co_await write_reply(client, http::status::unauthorized, std::move(body), keep_alive,
+                                   timeout);
+  }
+  auto answer = answer_accounts_admin(*state.accounts, std::string(request.method_string()), path,
+                                      request.body());
+  co_return co_await write_reply(client, static_cast<http::status>(answer.status),
+                                 std::move(answer.body), keep_alive, timeout);
+}
+
 net::awaitable<bool> reload(ServeState& state, beast::tcp_stream& client,
                             const http::request<http::string_body>& request, bool keep_alive) {
   const auto timeout = state.options.client_write_timeout;
@@ -60,13 +94,7 @@ net::awaitable<bool> reload(ServeState& state, beast::tcp_stream& client,
     co_return co_await write_reply(client, http::status::method_not_allowed, std::move(body),
                                    keep_alive, timeout);
   }
-  std::string_view presented;
-  if (auto it = request.find(http::field::authorization); it != request.end()) {
-    std::string_view value = it->value();
-    if (value.size() > 7 && beast::iequals(value.substr(0, 7), "Bearer "))
-      presented = value.substr(7);
-  }
-  if (!token_matches(presented, state.admin.token)) {
+  if (!presents_admin_token(state, request)) {
     spdlog::warn("admin reload refused: missing or wrong bearer token");
     std::string body = error_body("a valid admin bearer token is required");
     co_return co_await write_reply(client, http::status::unauthorized, std::move(body), keep_alive,
@@ -119,6 +147,8 @@ net::awaitable<std::optional<bool>> answer_admin_route(
   }
   if (path == "/admin/reload")
     co_return co_await reload(state, client, request, keep_alive);
+  if (path.starts_with("/admin/accounts") || path.starts_with("/admin/keys/"))
+    co_return co_await accounts_admin(state, client, request, path, keep_alive);
   co_return std::nullopt;
 }
 

@@ -132,6 +132,10 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
   }
   const McpMessage& first = post.messages.front();
   if (state.accounts && !post.is_batch) {
+    if (first.is_tools_call && first.tool_name == state.accounts->config().topup_tool &&
+        caller.kind == Caller::Kind::account) {
+      co_return co_await run_topup_call(state, client, request, post, caller.account);
+    }
     if (first.is_tools_call && state.accounts->is_billing_tool(first.tool_name))
       co_return co_await answer_billing_call(state, client, request, post, caller.account);
     if (first.kind == McpMessage::Kind::request && first.method == "tools/list")

@@ -178,7 +178,22 @@ net::awaitable<bool> PaidCall::run() {
   journal_id_ = *row;
   record_.payer = entry.payer;
   state_.metrics->count_payment("verified", entry.network, entry.asset);
+  if (local_)
+    co_return co_await answer_local();
   co_return co_await forward();
+}
+
+net::awaitable<bool> PaidCall::answer_local() {
+  if (auto s = state_.journal->update(journal_id_, PaymentState::forwarded); !s.ok()) {
+    give_back_payment("journal: " + s.error().message);
+    co_return co_await reply_rpc_error(rpc_code::internal_error,
+                                       "payment journal unavailable; nothing was charged");
+  }
+  json::value final_message =
+      json::object{{"jsonrpc", "2.0"}, {"id", call_.id}, {"result", local_->result()}};
+  std::string text = co_await conclude(std::move(final_message));
+  co_return co_await write_reply(client_, http::status::ok, std::move(text), keep_alive_,
+                                 state_.options.client_write_timeout);
 }
 
 net::awaitable<bool> PaidCall::forward() {
@@ -285,6 +300,8 @@ net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
     co_return jsonrpc_result(call_.id, payment_required_result(required, binding_));
   }
   record_.outcome = "paid";
+  if (local_ && local_->on_settled)
+    local_->on_settled(result_object, *requirement_, checked_.replay_key);
   state_.metrics->count_payment("settled", requirement_->network, requirement_->asset);
   state_.metrics->add_revenue(requirement_->network, requirement_->asset, requirement_->amount);
   if (auto s = state_.journal->update(journal_id_, PaymentState::settled, settled->transaction);

@@ -4,6 +4,7 @@
 // events, settle, and release the response with its receipt — or withhold it when settlement fails.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,12 +34,24 @@ class PaidCall {
   // What happened, for the call's log line and metrics (complete once run() returns).
   const CallRecord& record() const { return record_; }
 
+  // A paid call the proxy answers itself (the billing top-up): `result` is the tool result, and
+  // `on_settled` runs once the payment is settled, before the answer leaves, and may rewrite the
+  // result (it receives the settled requirement and the payment's replay identity).
+  struct LocalAnswer {
+    std::function<boost::json::object()> result;
+    std::function<void(boost::json::object& result, const x402::PaymentRequirements& paid,
+                       const std::string& payment_id)>
+        on_settled;
+  };
+  void answer_locally(LocalAnswer answer) { local_ = std::move(answer); }
+
  private:
   // Answers without contacting the upstream: the x402 payment-required result with `error`.
   boost::asio::awaitable<bool> reply_payment_required(std::string error);
   boost::asio::awaitable<bool> reply_rpc_error(int code, std::string message);
 
   boost::asio::awaitable<bool> forward();
+  boost::asio::awaitable<bool> answer_local();
   // Decides what the client receives for the upstream's final response to this call: settles a
   // completed call (receipt added) or withholds its content when settlement fails.
   boost::asio::awaitable<std::string> conclude(boost::json::value final_message);
@@ -60,6 +73,7 @@ class PaidCall {
   CheckedPayment checked_;
   std::int64_t journal_id_ = 0;
   CallRecord record_;
+  std::optional<LocalAnswer> local_;
 };
 
 }  // namespace x402proxy::proxy

@@ -168,16 +168,6 @@ int run_serve_command(const std::string& config_path) {
     return 2;
   }
   state->admin.token = *admin_token;
-  if (cfg->accounts.enabled) {
-    auto billing = AccountBilling::create(context.get_executor(), cfg->accounts);
-    if (!billing.ok()) {
-      std::fprintf(stderr, "x402-mcp-proxy serve: accounts: %s\n", billing.error().message.c_str());
-      return 2;
-    }
-    state->accounts = std::move(billing).value();
-    spdlog::info("accounts: prepaid credit in {} ({}), API keys{}", cfg->accounts.ledger,
-                 cfg->accounts.asset, cfg->accounts.jwt.enabled() ? " and JWTs" : "");
-  }
   state->admin.on_main_port = cfg->operations.admin.listen.empty();
   state->local_check = make_local_check(cfg->clock_skew);
   state->replay_guard = std::make_shared<ReplayGuard>();
@@ -208,6 +198,28 @@ int run_serve_command(const std::string& config_path) {
   state->upstream = std::make_shared<UpstreamPool>(context.get_executor(), *endpoint,
                                                    state->options.upstream_connect_timeout);
 
+  // After the start-up runs of the io_context above: a JWKS URL keeps a refresh timer on it.
+  if (cfg->accounts.enabled) {
+    auto billing = AccountBilling::create(context.get_executor(), cfg->accounts);
+    if (!billing.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: accounts: %s\n", billing.error().message.c_str());
+      return 2;
+    }
+    state->accounts = std::move(billing).value();
+    // Top-ups are offered in every accepted asset: the accept list priced at $1 is the template.
+    config::ServeConfig topup_config = *cfg;
+    config::PriceSpec one_dollar;
+    one_dollar.free = false;
+    one_dollar.usd = "$1";
+    topup_config.tools = {{cfg->accounts.topup_tool, one_dollar}};
+    topup_config.default_price = config::PriceSpec{};
+    if (auto table = config::build_price_table(topup_config, fee_payer); table.ok()) {
+      if (const auto* price = table->find(cfg->accounts.topup_tool))
+        state->accounts->set_topup_template(price->accepts);
+    }
+    spdlog::info("accounts: prepaid credit in {} ({}), API keys{}", cfg->accounts.ledger,
+                 cfg->accounts.asset, cfg->accounts.jwt.enabled() ? " and JWTs" : "");
+  }
   auto listener = Listener::bind(context, cfg->listen);
   if (!listener.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", listener.error().message.c_str());

@@ -15,6 +15,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr const char* kJwtSecret = "a-test-secret-for-hs256-that-is-long-enough";
+constexpr const char* kAdminToken = "accounts-admin-token-0123456789";
 
 std::string run_cli(const std::vector<std::string>& args, const std::string& log) {
   std::vector<std::string> argv{proxy_binary(), "accounts"};
@@ -51,6 +52,7 @@ std::string hs256_token(const json::object& claims, const std::string& secret = 
 struct AccountsServe {
   explicit AccountsServe(const std::string& credit = "$0.003", std::string upstream_url = {}) {
     dir = make_temp_dir("accounts");
+    std::ofstream(dir + "/admin-token") << kAdminToken << "\n";
     ledger = dir + "/accounts.sqlite";
     std::string out =
         run_cli({"add-key", "--account", "alice", "--ledger", ledger}, dir + "/add-key.log");
@@ -62,7 +64,8 @@ struct AccountsServe {
     ServeOptionsForTest options;
     options.upstream_url = std::move(upstream_url);
     options.extra_yaml = "accounts:\n  ledger: " + ledger +
-                         "\n  jwt: { hs256_secret_env: TEST_JWT_SECRET, issuer: test-issuer }\n";
+                         "\n  jwt: { hs256_secret_env: TEST_JWT_SECRET, issuer: test-issuer }\n" +
+                         "admin: { token_file: " + dir + "/admin-token }\n";
     options.env = {std::string("TEST_JWT_SECRET=") + kJwtSecret};
     serve = std::make_unique<ServeFixture>(options);
   }
@@ -203,4 +206,59 @@ TEST_CASE("tools/list gains the billing tools and each priced tool's price", "[a
   auto anonymous = result_of(mcp_post(s.serve->port, tool_call("billing_balance")));
   CHECK(anonymous.at("isError").as_bool());
   CHECK(s.serve->upstream.requests().size() == calls_before);
+}
+
+TEST_CASE("a top-up paid with x402 is credited exactly once, even when the payment is sent twice",
+          "[accounts][topup]") {
+  AccountsServe s("$0.001");
+  const std::string topup = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":)"
+                            R"("billing_topup","arguments":{"amount":"$0.002"})";
+  auto required = result_of(mcp_post(s.serve->port, topup + "}}", {{"X-API-Key", s.key}}));
+  REQUIRE(required.at("isError").as_bool());
+  auto offer = first_offer(required);
+  CHECK(offer.at("amount").as_string() == "2000");
+  const std::string paid_body =
+      topup + R"(,"_meta":)" + meta_with_payment(evm_payment(offer)) + "}}";
+  auto paid = result_of(mcp_post(s.serve->port, paid_body, {{"X-API-Key", s.key}}));
+  INFO(json::serialize(paid));
+  CHECK_FALSE(paid.contains("isError"));
+  CHECK(paid.at("_meta").at("x402/payment-response").at("success").as_bool());
+  CHECK_THAT(std::string(paid.at("content").at(0).at("text").as_string()),
+             Catch::Contains("Credited $0.002"));
+  auto again = result_of(mcp_post(s.serve->port, paid_body, {{"X-API-Key", s.key}}));
+  CHECK(again.at("isError").as_bool());  // the same payment: refused before anything else
+  auto balance =
+      result_of(mcp_post(s.serve->port, tool_call("billing_balance"), {{"X-API-Key", s.key}}));
+  CHECK(balance.at("structuredContent").at("balance").as_string() == "3000");  // 1000 + 2000
+  CHECK(s.serve->facilitator.settle_calls() == 1);
+  CHECK(s.serve->upstream.requests().empty());
+}
+
+TEST_CASE("the accounts admin API issues keys, credits and revokes while serve runs",
+          "[accounts][admin]") {
+  AccountsServe s;
+  const Headers admin{{"Authorization", std::string("Bearer ") + kAdminToken},
+                      {"Content-Type", "application/json"}};
+  CHECK(post(s.serve->port, "/admin/accounts/carol/keys", "", {{"Authorization", "Bearer no"}})
+            .status == 401);
+  auto issued = post(s.serve->port, "/admin/accounts/carol/keys", "", admin);
+  REQUIRE(issued.status == 200);
+  const std::string key(json::parse(issued.body).at("key").as_string());
+  const std::string key_id(json::parse(issued.body).at("keyId").as_string());
+  auto credited =
+      post(s.serve->port, "/admin/accounts/carol/credit", R"({"amount":"$0.001"})", admin);
+  REQUIRE(credited.status == 200);
+  CHECK(json::parse(credited.body).at("balance").as_string() == "1000");
+  auto paid = result_of(s.call("add", {{"X-API-Key", key}}));
+  CHECK(paid.at("content").at(0).at("text").as_string() == "3");
+  auto shown = get(s.serve->port, "/admin/accounts/carol", admin);
+  REQUIRE(shown.status == 200);
+  CHECK(json::parse(shown.body).at("balance").as_string() == "0");
+  auto listed = get(s.serve->port, "/admin/accounts", admin);
+  CHECK_THAT(listed.body, Catch::Contains("carol") && Catch::Contains("alice"));
+  auto overdraw = post(s.serve->port, "/admin/accounts/carol/debit", R"({"amount":"1"})", admin);
+  CHECK(overdraw.status == 409);
+  CHECK(post(s.serve->port, "/admin/keys/" + key_id + "/revoke", "", admin).status == 200);
+  CHECK(s.call("add", {{"X-API-Key", key}}).status == 401);
+  CHECK_THAT(s.serve->proxy->output(), !Catch::Contains(key));
 }
