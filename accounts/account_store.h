@@ -101,6 +101,10 @@ class AccountStore {
                                const std::string& request_id);
   Status commit(std::int64_t reservation, const std::string& outcome);
   Status release(std::int64_t reservation, const std::string& why);
+  // Releases every open reservation (no debit). For start-up: a reservation left open by a run
+  // that crashed belongs to a call that no longer exists, and would otherwise hold its amount
+  // forever. Only for a ledger one serve process uses. Returns how many were released.
+  Result<std::size_t> release_open_reservations(const std::string& why);
 
   // A top-up paid with x402, credited at most once per payment id (the payment's nonce or
   // transaction). false: that payment was already credited (to whichever account), nothing changed.

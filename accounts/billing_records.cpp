@@ -358,6 +358,26 @@ Status AccountStore::release(std::int64_t reservation, const std::string& why) {
   return transaction.commit();
 }
 
+Result<std::size_t> AccountStore::release_open_reservations(const std::string& why) {
+  std::vector<std::int64_t> open;
+  {
+    std::lock_guard lock(mutex_);
+    auto select = sql::prepare(db_, "SELECT id FROM reservations WHERE state = 'open'");
+    if (!select)
+      return select.error();
+    int rc = 0;
+    while ((rc = sqlite3_step(select->get())) == SQLITE_ROW)
+      open.push_back(sqlite3_column_int64(select->get(), 0));
+    if (rc != SQLITE_DONE)
+      return sql::error(db_);
+  }
+  for (std::int64_t id : open) {
+    if (auto status = release(id, why); !status)
+      return status.error();
+  }
+  return open.size();
+}
+
 Result<bool> AccountStore::credit_topup(const std::string& account, const std::string& asset,
                                         const Amount& amount, const std::string& payment_id) {
   if (auto valid = validate_change(account, asset, amount); !valid)

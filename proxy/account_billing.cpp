@@ -32,6 +32,12 @@ json::object text_result(std::string text, json::object structured) {
 
 }  // namespace
 
+json::object billing_entry_json(const accounts::BillingEntry& e) {
+  return json::object{{"time", e.time},      {"kind", e.kind}, {"asset", e.asset},
+                      {"amount", e.amount},  {"tool", e.tool}, {"requestId", e.request_id},
+                      {"outcome", e.outcome}};
+}
+
 Result<std::shared_ptr<AccountBilling>> AccountBilling::create(
     net::any_io_executor executor, const config::AccountsConfig& config) {
   auto store = accounts::AccountStore::open(config.ledger);
@@ -234,13 +240,7 @@ json::object AccountBilling::answer_billing_tool(const std::string& account, std
   std::string text;
   if (history.ok()) {
     for (const auto& e : *history) {
-      entries.push_back(json::object{{"time", e.time},
-                                     {"kind", e.kind},
-                                     {"asset", e.asset},
-                                     {"amount", e.amount},
-                                     {"tool", e.tool},
-                                     {"requestId", e.request_id},
-                                     {"outcome", e.outcome}});
+      entries.push_back(billing_entry_json(e));
       text += e.kind + " " + e.amount + " " + e.asset + (e.tool.empty() ? "" : " " + e.tool) + "\n";
     }
   }

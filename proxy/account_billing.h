@@ -32,6 +32,9 @@ struct Caller {
   bool strip_authorization = false;  // the Authorization header was ours
 };
 
+// One billing entry as the billing tools and the admin API show it.
+boost::json::object billing_entry_json(const accounts::BillingEntry& entry);
+
 class AccountBilling {
  public:
   static Result<std::shared_ptr<AccountBilling>> create(boost::asio::any_io_executor executor,

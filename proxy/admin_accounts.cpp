@@ -53,12 +53,7 @@ AdminAnswer show(AccountBilling& billing, const std::string& account) {
   }
   json::array entries;
   for (const auto& e : *history) {
-    entries.push_back(json::object{{"time", e.time},
-                                   {"kind", e.kind},
-                                   {"asset", e.asset},
-                                   {"amount", e.amount},
-                                   {"tool", e.tool},
-                                   {"outcome", e.outcome}});
+    entries.push_back(billing_entry_json(e));
   }
   return {200, json::serialize(json::object{{"account", account},
                                             {"asset", asset},

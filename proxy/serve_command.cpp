@@ -206,6 +206,13 @@ int run_serve_command(const std::string& config_path) {
       return 2;
     }
     state->accounts = std::move(billing).value();
+    // Reservations a previous run left open belong to calls that died with it: nothing was
+    // charged for them, and they must not keep holding credit.
+    if (auto released = state->accounts->store().release_open_reservations(
+            "released at start-up: the call's process ended");
+        released.ok() && *released > 0) {
+      spdlog::warn("accounts: released {} reservation(s) a previous run left open", *released);
+    }
     // Top-ups are offered in every accepted asset: the accept list priced at $1 is the template.
     config::ServeConfig topup_config = *cfg;
     config::PriceSpec one_dollar;

@@ -257,6 +257,21 @@ TEST_CASE("a reservation holds credit until it is committed or released", "[acco
   CHECK(balance_of(*store, "alice") == 4'000);
 }
 
+TEST_CASE("reservations left open by a crashed run are released at start-up, uncharged",
+          "[accounts]") {
+  auto store = open_store();
+  REQUIRE(store->credit("alice", kUsdc, 10'000, "seed").ok());
+  REQUIRE(store->reserve("alice", kUsdc, 6'000, "search", "req-1").ok());
+  REQUIRE(store->reserve("alice", kUsdc, 3'000, "search", "req-2").ok());
+  CHECK(*store->available("alice", kUsdc) == 1'000);
+  auto released = store->release_open_reservations("crash");
+  REQUIRE(released.ok());
+  CHECK(*released == 2);
+  CHECK(*store->available("alice", kUsdc) == 10'000);
+  CHECK(balance_of(*store, "alice") == 10'000);
+  CHECK(*store->release_open_reservations("again") == 0);
+}
+
 TEST_CASE("history lists billing entries newest first with their details", "[accounts]") {
   auto store = open_store();
   REQUIRE(store->credit("alice", kUsdc, 10'000, "invoice 1").ok());
