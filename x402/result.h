@@ -10,7 +10,8 @@
 namespace x402proxy {
 
 struct Error {
-  std::string reason;   // stable, machine-readable: "invalid_exact_evm_signature", "config.type", ...
+  std::string
+      reason;  // stable, machine-readable: "invalid_exact_evm_signature", "config.type", ...
   std::string message;  // for people: what was expected, what came; never a secret
 };
 
@@ -45,6 +46,8 @@ class [[nodiscard]] Result {
 // Result of an operation that produces nothing but may fail.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace x402proxy
