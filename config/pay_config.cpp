@@ -1,8 +1,5 @@
 #include "config/pay_config.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "config/yaml_fields.h"
 #include "x402/price.h"
 
@@ -257,23 +254,18 @@ class PayLoader {
 
 Result<std::shared_ptr<const PayConfig>> parse_pay_config(const std::string& yaml_text,
                                                           const std::string& source_name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return make_error("config.syntax", source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                           std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+  auto parsed = parse_yaml(yaml_text, source_name);
+  if (!parsed.ok())
+    return parsed.error();
+  const YAML::Node root = *parsed;
   return PayLoader(source_name).load(root);
 }
 
 Result<std::shared_ptr<const PayConfig>> load_pay_config(const std::string& path) {
-  std::ifstream file(path);
-  if (!file)
-    return make_error("config.open", "cannot read config file " + path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_pay_config(text.str(), path);
+  auto text = read_config_file(path);
+  if (!text.ok())
+    return text.error();
+  return parse_pay_config(*text, path);
 }
 
 }  // namespace x402proxy::config

@@ -1,8 +1,5 @@
 #include "config/serve_config.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "config/yaml_fields.h"
 #include "x402/price.h"
 
@@ -441,25 +438,19 @@ class Loader {
 
 Result<std::shared_ptr<const ServeConfig>> parse_serve_config(const std::string& yaml_text,
                                                               const std::string& source_name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp reports syntax errors by exception; they stop here.
-    return make_error("config.syntax", source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                           std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+  auto parsed = parse_yaml(yaml_text, source_name);
+  if (!parsed.ok())
+    return parsed.error();
+  const YAML::Node root = *parsed;
   Loader loader(source_name);
   return loader.load(root);
 }
 
 Result<std::shared_ptr<const ServeConfig>> load_serve_config(const std::string& path) {
-  std::ifstream file(path);
-  if (!file)
-    return make_error("config.open", "cannot read config file " + path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_serve_config(text.str(), path);
+  auto text = read_config_file(path);
+  if (!text.ok())
+    return text.error();
+  return parse_serve_config(*text, path);
 }
 
 }  // namespace x402proxy::config

@@ -1,8 +1,28 @@
 #include "config/yaml_fields.h"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 namespace x402proxy::config {
+
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& source_name) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return make_error("config.syntax", source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+Result<std::string> read_config_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file)
+    return make_error("config.open", "cannot read config file " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
 
 std::string quote_value(std::string_view text) {
   constexpr std::size_t kMax = 80;

@@ -37,6 +37,12 @@ class YamlFields {
   std::string source_;
 };
 
+// Parses YAML text; a syntax error becomes reason "config.syntax" with file:line:column (yaml-cpp
+// reports them by exception, which stops here).
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& source_name);
+// The whole file as text; reason "config.open" naming the path.
+Result<std::string> read_config_file(const std::string& path);
+
 // Quotes a scalar for a message, cut to a readable length.
 std::string quote_value(std::string_view text);
 

@@ -83,16 +83,31 @@ void LatencyHistogram::render(std::string& out, std::string_view name,
   out.append(std::to_string(count)).append("\n");
 }
 
+namespace {
+
+template <class Map>
+void increment(Map& series, std::string_view a, std::string_view b, std::string_view c) {
+  if (auto it =
+          series.find(std::tuple<std::string_view, std::string_view, std::string_view>(a, b, c));
+      it != series.end()) {
+    ++it->second;
+    return;
+  }
+  series.emplace(typename Map::key_type(a, b, c), 1);
+}
+
+}  // namespace
+
 void ServeMetrics::count_request(std::string_view method, std::string_view tool,
                                  std::string_view outcome) {
   std::lock_guard lock(mutex_);
-  ++requests_[Key3(method, tool, outcome)];
+  increment(requests_, method, tool, outcome);
 }
 
 void ServeMetrics::count_payment(std::string_view state, std::string_view network,
                                  std::string_view asset) {
   std::lock_guard lock(mutex_);
-  ++payments_[Key3(state, network, asset)];
+  increment(payments_, state, network, asset);
 }
 
 void ServeMetrics::add_revenue(std::string_view network, std::string_view asset,

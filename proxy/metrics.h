@@ -59,8 +59,10 @@ class ServeMetrics {
   using Key3 = std::tuple<std::string, std::string, std::string>;
   using Key2 = std::pair<std::string, std::string>;
   mutable std::mutex mutex_;
-  std::map<Key3, std::uint64_t> requests_;
-  std::map<Key3, std::uint64_t> payments_;
+  // Transparent comparators: the common case (a series that exists) is found with string_view keys,
+  // so counting a free call allocates nothing.
+  std::map<Key3, std::uint64_t, std::less<>> requests_;
+  std::map<Key3, std::uint64_t, std::less<>> payments_;
   std::map<Key2, std::string> revenue_;  // decimal strings
   std::map<std::string, std::uint64_t> refused_connections_;
   std::map<std::string, std::uint64_t> recovered_;

@@ -213,6 +213,21 @@ TEST_CASE("a top-up paid with x402 is credited exactly once, even when the payme
   AccountsServe s("$0.001");
   const std::string topup = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":)"
                             R"("billing_topup","arguments":{"amount":"$0.002"})";
+  // Each way a top-up is refused before any payment: no account, an amount that is not money.
+  auto anonymous = result_of(mcp_post(s.serve->port, topup + "}}"));
+  CHECK(anonymous.at("isError").as_bool());
+  CHECK_THAT(json::serialize(anonymous), Catch::Contains("need an API key"));
+  auto nonsense = result_of(mcp_post(
+      s.serve->port,
+      R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"billing_topup","arguments":{"amount":"five dollars"}}})",
+      {{"X-API-Key", s.key}}));
+  CHECK(nonsense.at("isError").as_bool());
+  CHECK_FALSE(nonsense.contains("structuredContent"));  // an error, not a payment request
+  auto too_much = result_of(mcp_post(
+      s.serve->port,
+      R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"billing_topup","arguments":{"amount":"$20000"}}})",
+      {{"X-API-Key", s.key}}));
+  CHECK_THAT(json::serialize(too_much), Catch::Contains("between"));
   auto required = result_of(mcp_post(s.serve->port, topup + "}}", {{"X-API-Key", s.key}}));
   REQUIRE(required.at("isError").as_bool());
   auto offer = first_offer(required);
