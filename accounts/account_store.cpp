@@ -113,6 +113,23 @@ Result<StoreKey> prepare_file(sqlite3* db) {
     if (auto status = sql::exec(db, statement); !status)
       return status.error();
   }
+  // Ledgers from before reservations were marked forwarded gain the column (0: not forwarded).
+  auto columns = sql::prepare(db,
+                              "SELECT 1 FROM pragma_table_info('reservations')"
+                              " WHERE name = 'forwarded_unix'");
+  if (!columns)
+    return columns.error();
+  const int has_column = sqlite3_step(columns->get());
+  if (has_column == SQLITE_DONE) {
+    if (auto status = sql::exec(db,
+                                "ALTER TABLE reservations ADD COLUMN forwarded_unix INTEGER"
+                                " NOT NULL DEFAULT 0");
+        !status)
+      return status.error();
+  } else if (has_column != SQLITE_ROW) {
+    return sql::error(db);
+  }
+  columns->reset();
   auto key = load_or_create_store_key(db);
   if (!key)
     return key.error();

@@ -105,6 +105,16 @@ class AccountStore {
   // that crashed belongs to a call that no longer exists, and would otherwise hold its amount
   // forever. Only for a ledger one serve process uses. Returns how many were released.
   Result<std::size_t> release_open_reservations(const std::string& why);
+  // The reserved call is going onto an upstream connection: a crash from now on means the tool
+  // may have run, and the reservation is committed, not released (the price covers the attempt).
+  Status mark_forwarded(std::int64_t reservation);
+  // At start-up: reservations a previous run left open are committed when their call had been
+  // forwarded and released when it had not. Only for a ledger one serve process uses.
+  struct OpenReservations {
+    std::size_t committed = 0;
+    std::size_t released = 0;
+  };
+  Result<OpenReservations> finish_open_reservations();
 
   // A top-up paid with x402, credited at most once per payment id (the payment's nonce or
   // transaction). false: that payment was already credited (to whichever account), nothing changed.

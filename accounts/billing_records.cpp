@@ -378,6 +378,58 @@ Result<std::size_t> AccountStore::release_open_reservations(const std::string& w
   return open.size();
 }
 
+Status AccountStore::mark_forwarded(std::int64_t reservation) {
+  std::lock_guard lock(mutex_);
+  auto update = sql::prepare(db_,
+                             "UPDATE reservations SET forwarded_unix = ?1 WHERE id = ?2"
+                             " AND state = 'open'");
+  if (!update)
+    return update.error();
+  sqlite3_bind_int64(update->get(), 1, sql::now_unix());
+  sqlite3_bind_int64(update->get(), 2, reservation);
+  if (sqlite3_step(update->get()) != SQLITE_DONE)
+    return sql::error(db_);
+  if (sqlite3_changes(db_) != 1) {
+    return make_error("reservation.unknown", "no open reservation " + std::to_string(reservation));
+  }
+  return ok_status();
+}
+
+Result<AccountStore::OpenReservations> AccountStore::finish_open_reservations() {
+  std::vector<std::pair<std::int64_t, bool>> open;
+  {
+    std::lock_guard lock(mutex_);
+    auto select =
+        sql::prepare(db_, "SELECT id, forwarded_unix != 0 FROM reservations WHERE state = 'open'");
+    if (!select)
+      return select.error();
+    int rc = 0;
+    while ((rc = sqlite3_step(select->get())) == SQLITE_ROW) {
+      open.emplace_back(sqlite3_column_int64(select->get(), 0),
+                        sqlite3_column_int(select->get(), 1) != 0);
+    }
+    if (rc != SQLITE_DONE)
+      return sql::error(db_);
+  }
+  OpenReservations finished;
+  for (const auto& [id, forwarded] : open) {
+    if (forwarded) {
+      if (auto status = commit(id,
+                               "charged at start-up: the call reached the tool before the "
+                               "previous run stopped");
+          !status)
+        return status.error();
+      ++finished.committed;
+    } else {
+      if (auto status = release(id, "released at start-up: the call never reached the tool");
+          !status)
+        return status.error();
+      ++finished.released;
+    }
+  }
+  return finished;
+}
+
 Result<bool> AccountStore::credit_topup(const std::string& account, const std::string& asset,
                                         const Amount& amount, const std::string& payment_id) {
   if (auto valid = validate_change(account, asset, amount); !valid)

@@ -199,10 +199,10 @@ class Loader {
       out.kind = FacilitatorConfig::Kind::embedded;
       return ok_status();
     }
-    if (auto s =
-            fields_.only_keys(node, "facilitator",
-                              {"url", "embedded", "verify_timeout", "settle_timeout", "tls_verify",
-                               "ledger", "starting_balance", "solana_fee_payer"});
+    if (auto s = fields_.only_keys(
+            node, "facilitator",
+            {"url", "embedded", "verify_timeout", "settle_timeout", "settle_request_timeout",
+             "tls_verify", "ledger", "starting_balance", "solana_fee_payer"});
         !s.ok()) {
       return s;
     }
@@ -227,7 +227,8 @@ class Loader {
       return fields_.error_at(node, "facilitator", "expected either url or embedded: true");
     }
     for (auto [key, target] : {std::pair{"verify_timeout", &out.verify_timeout},
-                               std::pair{"settle_timeout", &out.settle_timeout}}) {
+                               std::pair{"settle_timeout", &out.settle_timeout},
+                               std::pair{"settle_request_timeout", &out.settle_request_timeout}}) {
       if (auto t = node[key]) {
         auto v = fields_.duration(t, std::string("facilitator.") + key);
         if (!v.ok())
@@ -235,6 +236,7 @@ class Loader {
         *target = *v;
       }
     }
+    out.settle_request_timeout = std::max(out.settle_request_timeout, out.settle_timeout);
     if (auto t = node["tls_verify"]) {
       auto v = fields_.boolean(t, "facilitator.tls_verify");
       if (!v.ok())

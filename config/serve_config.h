@@ -31,7 +31,11 @@ struct FacilitatorConfig {
   Kind kind = Kind::remote;
   std::string url;  // remote
   std::chrono::milliseconds verify_timeout{5000};
+  // How long a paid call waits for its settlement before answering "settlement pending".
   std::chrono::milliseconds settle_timeout{60000};
+  // How long one settle request may run (it is never abandoned when the call stops waiting:
+  // its answer is booked when it comes). At least settle_timeout.
+  std::chrono::milliseconds settle_request_timeout{180000};
   bool tls_verify = true;
   std::string ledger = "ledger.sqlite";  // embedded
   std::string starting_balance = "0";    // embedded: "$10" or atomic units, per payer

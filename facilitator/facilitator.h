@@ -4,6 +4,7 @@
 // Envoy's ext_authz Client).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -30,6 +31,8 @@ struct FacilitatorError {
   std::string message;  // human-readable detail; never contains a secret
   int http_status = 0;  // when the facilitator answered at all
   std::string payer;    // when the facilitator named one
+  std::string transaction;  // a settle failure that names a transaction (it may have moved money)
+  bool sent = true;         // false only when the request cannot have reached the facilitator
 };
 
 template <class T>
@@ -44,9 +47,13 @@ class Facilitator {
       const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) = 0;
 
   // POST /settle. A positive result means success:true; success:false (also with HTTP 200) is a
-  // payment_rejected error, as is a settle answer without a transaction.
+  // payment_rejected error, as is a settle answer without a transaction. `deadline` bounds this
+  // call below the implementation's own settle budget (facilitator/settlement.h tells what a
+  // failure means).
   virtual boost::asio::awaitable<FacilitatorResult<x402::SettleResponse>> settle(
-      const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) = 0;
+      const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements,
+      std::chrono::steady_clock::time_point deadline =
+          std::chrono::steady_clock::time_point::max()) = 0;
 
   // GET /supported.
   virtual boost::asio::awaitable<FacilitatorResult<x402::SupportedResponse>> supported() = 0;

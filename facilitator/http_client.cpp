@@ -229,8 +229,10 @@ net::awaitable<HttpResult> HttpClient::request(
     const bool reused = connection != nullptr;
     if (!connection) {
       auto connected = co_await connect(deadline);
-      if (!connected.ok())
-        co_return connected.error();
+      if (!connected.ok()) {
+        // Nothing was sent: a caller may treat the call as never made.
+        co_return make_error("http.not_sent", connected.error().message);
+      }
       connection = std::move(connected).value();
     }
     connection->plain.expires_at(deadline);

@@ -38,7 +38,8 @@ struct HttpResponse {
   std::string body;
 };
 
-// reason: "http.timeout", "http.unreachable" (DNS, connect, TLS, I/O), "http.too_large",
+// reason: "http.not_sent" (DNS, connect or TLS failed or timed out: the request never left),
+// "http.timeout", "http.unreachable" (I/O after the request was sent), "http.too_large",
 // "http.url".
 using HttpResult = Result<HttpResponse>;
 

@@ -1,7 +1,10 @@
 #include "facilitator/remote_facilitator.h"
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
+#include "facilitator/redaction.h"
 #include "x402/codec.h"
 #include "x402/strict_json.h"
 
@@ -16,7 +19,10 @@ FacilitatorError transport_error(const Error& error, const std::string& call) {
   FailureKind kind = error.reason == "http.timeout"     ? FailureKind::timeout
                      : error.reason == "http.too_large" ? FailureKind::malformed_answer
                                                         : FailureKind::unreachable;
-  return FacilitatorError{kind, error.reason, call + ": " + error.message};
+  FacilitatorError failure{kind, error.reason, call + ": " + error.message};
+  // Connecting failed: the request cannot have reached the facilitator.
+  failure.sent = error.reason != "http.not_sent";
+  return failure;
 }
 
 // The answer's JSON object, or why there is none. A non-2xx answer that still carries the x402
@@ -38,7 +44,7 @@ Result<json::object, FacilitatorError> answer_object(const HttpResponse& respons
   if (!ok_status && !parsed->get_object().contains(field)) {
     std::string detail;
     if (auto* e = parsed->get_object().if_contains("error"); e && e->is_string()) {
-      detail = ": " + std::string(e->get_string()).substr(0, 200);
+      detail = ": " + redact_secrets(e->get_string());
     }
     return FacilitatorError{FailureKind::http_status, "http_" + std::to_string(response.status),
                             call + " answered HTTP " + std::to_string(response.status) + detail,
@@ -87,21 +93,30 @@ net::awaitable<FacilitatorResult<x402::VerifyResponse>> RemoteFacilitator::verif
                                static_cast<int>(response->status)};
   }
   if (!verified->is_valid) {
+    // The facilitator's words are untrusted: its reason as a code, its message without blobs.
     co_return FacilitatorError{FailureKind::payment_rejected,
-                               verified->invalid_reason.value_or("invalid_payment"),
-                               verified->invalid_message.value_or(""),
+                               reason_code(verified->invalid_reason.value_or("invalid_payment")),
+                               redact_secrets(verified->invalid_message.value_or("")),
                                static_cast<int>(response->status), verified->payer.value_or("")};
   }
   co_return std::move(verified).value();
 }
 
 net::awaitable<FacilitatorResult<x402::SettleResponse>> RemoteFacilitator::settle(
-    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements,
+    std::chrono::steady_clock::time_point deadline) {
   const std::string call = "facilitator " + options_.url + " /settle";
-  // Never retried: a settle that reached the facilitator may have moved money (research §2.4).
+  auto budget = options_.settle_timeout;
+  if (deadline != std::chrono::steady_clock::time_point::max()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    budget = std::clamp(left, std::chrono::milliseconds(1), budget);
+  }
+  // Not retried here: a settle that reached the facilitator may have moved money (research
+  // §2.4); the caller decides, knowing the outcome is unknown (facilitator/settlement.h).
   auto response = co_await client_->request(http::verb::post, "/settle",
                                             facilitator_request_body(payment, requirements),
-                                            options_.headers, options_.settle_timeout, false);
+                                            options_.headers, budget, false);
   if (!response.ok())
     co_return transport_error(response.error(), call);
   auto object = answer_object(*response, "success", call);
@@ -115,10 +130,13 @@ net::awaitable<FacilitatorResult<x402::SettleResponse>> RemoteFacilitator::settl
   }
   if (!settled->success) {
     // HTTP 200 with success:false is a failed settlement (DESIGN pitfalls).
-    co_return FacilitatorError{FailureKind::payment_rejected,
-                               settled->error_reason.value_or("settle_failed"),
-                               settled->error_message.value_or(""),
-                               static_cast<int>(response->status), settled->payer.value_or("")};
+    FacilitatorError failure{FailureKind::payment_rejected,
+                             reason_code(settled->error_reason.value_or("settle_failed")),
+                             redact_secrets(settled->error_message.value_or("")),
+                             static_cast<int>(response->status), settled->payer.value_or("")};
+    // A failure that names a transaction may have moved money: the caller must reconcile it.
+    failure.transaction = settled->transaction;
+    co_return failure;
   }
   if (settled->transaction.empty()) {
     co_return FacilitatorError{FailureKind::malformed_answer, "malformed_answer",

@@ -31,7 +31,9 @@ class RemoteFacilitator final : public Facilitator {
   boost::asio::awaitable<FacilitatorResult<x402::VerifyResponse>> verify(
       const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) override;
   boost::asio::awaitable<FacilitatorResult<x402::SettleResponse>> settle(
-      const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) override;
+      const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements,
+      std::chrono::steady_clock::time_point deadline =
+          std::chrono::steady_clock::time_point::max()) override;
   boost::asio::awaitable<FacilitatorResult<x402::SupportedResponse>> supported() override;
 
  private:

@@ -163,8 +163,9 @@ void AccountBilling::credit_topup(const std::string& account, json::object& resu
                     payment_id, credited.error().message);
     } else {
       auto balance = store_->balance(account, config_.asset);
-      text = std::string(*credited ? "Credited " : "Already credited: ") +
-             x402::format_usd(*amount, 6) + "; balance now " +
+      // Credited once per payment, by whoever first saw it settled (this call, or the
+      // reconciler for a settlement proven later): either way this payment bought this credit.
+      text = "Credited " + x402::format_usd(*amount, 6) + "; balance now " +
              (balance.ok() ? x402::format_usd(*balance, 6) : std::string("unknown"));
     }
   }

@@ -7,10 +7,11 @@
 #include <boost/json/serialize.hpp>
 
 #include "proxy/client_reply.h"
+#include "proxy/held_call.h"
 #include "proxy/http_forwarding.h"
 #include "proxy/jsonrpc_reply.h"
+#include "proxy/paid_answers.h"
 #include "proxy/paid_call.h"
-#include "proxy/paid_response_stream.h"
 #include "x402/amount.h"
 #include "x402/codec.h"
 #include "x402/networks.h"
@@ -24,69 +25,6 @@ namespace json = boost::json;
 
 namespace {
 
-struct ForwardOutcome {
-  bool keep_alive = false;
-  bool concluded = false;
-};
-
-// Forwards `request` and hands the upstream's final response for `id` to `conclude`, streaming
-// anything before it. Without a final response (the upstream unreachable, refusing, or cut off)
-// `concluded` stays false.
-net::awaitable<ForwardOutcome> forward_and_conclude(ServeState& state, beast::tcp_stream& client,
-                                                    const HttpRequest& request,
-                                                    const json::value& id,
-                                                    const ConcludeCall& conclude) {
-  ForwardOutcome outcome;
-  const bool keep_alive = request.keep_alive();
-  auto upstream_request =
-      make_upstream_request(request, state.upstream->endpoint(), request.body(), true);
-  auto acquired = co_await state.upstream->acquire();
-  if (!acquired.ok()) {
-    std::string body = jsonrpc_error(id, rpc_code::upstream_unavailable,
-                                     acquired.error().message + "; nothing was charged");
-    outcome.keep_alive = co_await write_reply(client, http::status::ok, std::move(body), keep_alive,
-                                              state.options.client_write_timeout);
-    co_return outcome;
-  }
-  boost::system::error_code ec;
-  (*acquired)->stream.expires_after(state.options.upstream_idle_timeout);
-  co_await http::async_write((*acquired)->stream, upstream_request,
-                             net::redirect_error(net::use_awaitable, ec));
-  PaidResponseStream stream(state, client, **acquired, keep_alive);
-  if (!ec)
-    ec = co_await stream.read_header();
-  if (ec) {
-    std::string body = jsonrpc_error(id, rpc_code::upstream_unavailable,
-                                     "upstream " + state.upstream->endpoint().url +
-                                         " failed: " + ec.message() + "; nothing was charged");
-    outcome.keep_alive = co_await write_reply(client, http::status::ok, std::move(body), keep_alive,
-                                              state.options.client_write_timeout);
-    co_return outcome;
-  }
-  if (stream.status() / 100 != 2) {
-    outcome.keep_alive = co_await stream.pass_through_unpaid();
-    co_return outcome;
-  }
-  PaidFinish finished;
-  if (stream.is_event_stream()) {
-    finished = co_await stream.finish_event_stream(id, conclude);
-  } else {
-    finished = co_await stream.finish_json(id, conclude);
-  }
-  if (!finished.concluded && !finished.response_started) {
-    std::string body =
-        jsonrpc_error(id, rpc_code::upstream_unavailable, finished.failure + "; nothing charged");
-    outcome.keep_alive = co_await write_reply(client, http::status::ok, std::move(body), keep_alive,
-                                              state.options.client_write_timeout);
-    co_return outcome;
-  }
-  if (finished.upstream_reusable)
-    state.upstream->release(std::move(*acquired));
-  outcome.keep_alive = finished.client_ok;
-  outcome.concluded = finished.concluded;
-  co_return outcome;
-}
-
 // The tool's price in the accounts' asset: the first offer in that asset.
 std::optional<x402::Amount> price_in(const ToolOffer& offer, const std::string& asset_symbol) {
   for (const auto& requirement : offer.accepts) {
@@ -97,6 +35,13 @@ std::optional<x402::Amount> price_in(const ToolOffer& offer, const std::string& 
       return *amount;
   }
   return std::nullopt;
+}
+
+bool modern_revision(const HttpRequest& request, const McpMessage& call) {
+  auto header = request.find("MCP-Protocol-Version");
+  if (header != request.end() && header->value() >= "2026-07-28")
+    return true;
+  return call.body_protocol_version && *call.body_protocol_version >= "2026-07-28";
 }
 
 std::string describe_price(const ToolOffer& offer) {
@@ -116,50 +61,60 @@ net::awaitable<bool> run_account_call(ServeState& state, beast::tcp_stream& clie
   const auto price = price_in(offer, asset);
   const std::string request_id = json::serialize(call.id);
   const bool keep_alive = request.keep_alive();
+  const BindingOptions binding{call.advertises_payment_extension, modern_revision(request, call)};
   Result<std::int64_t> reservation = make_error("accounts.price", "no price in " + asset);
   if (price)
     reservation = billing.store().reserve(account, asset, *price, call.tool_name, request_id);
   if (!reservation.ok()) {
     // Not enough credit (or no price in the credit asset): offer per-call x402 payment instead.
-    x402::PaymentRequired required;
-    required.error = reservation.error().reason == "insufficient_credit"
-                         ? "insufficient credit: " + reservation.error().message
-                         : reservation.error().message;
-    required.resource.url = "mcp://tool/" + call.tool_name;
-    if (!offer.description.empty())
-      required.resource.description = offer.description;
-    required.accepts = offer.accepts;
-    BindingOptions binding{call.advertises_payment_extension, false};
-    std::string body = jsonrpc_result(call.id, payment_required_result(required, binding));
+    const std::string error = reservation.error().reason == "insufficient_credit"
+                                  ? "insufficient credit: " + reservation.error().message
+                                  : reservation.error().message;
+    std::string body =
+        jsonrpc_result(call.id, payment_required_answer(offer, call.tool_name, error, binding));
     state.metrics->count_request("tools/call", call.tool_name, "insufficient_credit");
     co_return co_await write_reply(client, http::status::ok, std::move(body), keep_alive,
                                    state.options.client_write_timeout);
   }
-  bool settled = false;
-  ConcludeCall conclude = [&](json::value final_message) -> net::awaitable<std::string> {
-    const bool tool_ran =
-        final_message.is_object() && final_message.get_object().contains("result");
-    // As with x402: the price covers the attempt when the tool ran (also an isError result); a
-    // JSON-RPC error means it did not run, and nothing is charged.
-    if (tool_ran) {
-      if (auto s = billing.store().commit(*reservation, "completed"); !s.ok())
-        spdlog::error("accounts: commit of reservation {} failed: {}", *reservation,
-                      s.error().message);
-    } else {
-      (void)billing.store().release(*reservation, "the upstream answered with a JSON-RPC error");
+  HeldCall held(state, client, keep_alive, call.id);
+  // Marked before the request goes onto the connection: a crash from then on charges the
+  // reservation (the tool may have run) instead of releasing it.
+  auto forwarded = co_await held.forward(
+      make_upstream_request(request, state.upstream->endpoint(), request.body(), true),
+      [&] { return billing.store().mark_forwarded(*reservation); });
+  std::string outcome = "upstream_failed";
+  bool keep = false;
+  switch (forwarded.kind) {
+    case HeldResult::Kind::not_forwarded:
+    case HeldResult::Kind::failed:
+      (void)billing.store().release(*reservation, "the upstream never answered this call");
+      keep = co_await held.fail(rpc_code::upstream_unavailable,
+                                forwarded.why + "; nothing was charged");
+      break;
+    case HeldResult::Kind::upstream_http:
+      (void)billing.store().release(*reservation, forwarded.why);
+      keep = held.client_ok();
+      break;
+    case HeldResult::Kind::final_message: {
+      // As with x402: the price covers the attempt when the tool ran (also an isError result); a
+      // JSON-RPC error means it did not run, and nothing is charged.
+      const bool tool_ran = forwarded.message.get_object().contains("result");
+      if (tool_ran) {
+        if (auto s = billing.store().commit(*reservation, "completed"); !s.ok())
+          spdlog::error("accounts: commit of reservation {} failed: {}", *reservation,
+                        s.error().message);
+        outcome = "paid_from_credit";
+      } else {
+        (void)billing.store().release(*reservation, "the upstream answered with a JSON-RPC error");
+      }
+      keep = co_await held.deliver(json::serialize(forwarded.message));
+      break;
     }
-    settled = true;
-    co_return json::serialize(final_message);
-  };
-  auto outcome = co_await forward_and_conclude(state, client, request, call.id, conclude);
-  if (!settled)
-    (void)billing.store().release(*reservation, "the upstream never answered this call");
-  state.metrics->count_request("tools/call", call.tool_name,
-                               outcome.concluded ? "paid_from_credit" : "upstream_failed");
+  }
+  state.metrics->count_request("tools/call", call.tool_name, outcome);
   spdlog::info("call id={} tool={} price={} account={} outcome={}", request_id, call.tool_name,
-               describe_price(offer), account,
-               outcome.concluded ? "paid_from_credit" : "upstream_failed");
-  co_return outcome.keep_alive;
+               describe_price(offer), account, outcome);
+  co_return keep;
 }
 
 net::awaitable<bool> answer_billing_call(ServeState& state, beast::tcp_stream& client,
@@ -221,7 +176,8 @@ net::awaitable<bool> run_topup_call(ServeState& state, beast::tcp_stream& client
       [billing, account](json::object& result, const x402::PaymentRequirements& requirement,
                          const std::string& payment_id) {
         billing->credit_topup(account, result, requirement, payment_id);
-      }});
+      },
+      account});
   const bool keep = co_await paid.run();
   state.metrics->count_request("tools/call", call.tool_name, paid.record().outcome);
   spdlog::info("call id={} tool={} price={} account={} outcome={}", json::serialize(call.id),
@@ -234,50 +190,53 @@ net::awaitable<bool> run_tools_list(ServeState& state, beast::tcp_stream& client
   const McpMessage& message = post.messages.front();
   const std::shared_ptr<const PriceBook> prices = state.current_prices();
   AccountBilling* billing = state.accounts.get();
-  ConcludeCall conclude = [&](json::value final_message) -> net::awaitable<std::string> {
-    json::object* result = nullptr;
-    if (final_message.is_object()) {
-      if (json::value* r = final_message.get_object().if_contains("result"); r && r->is_object())
-        result = &r->get_object();
-    }
-    json::value* tools = result != nullptr ? result->if_contains("tools") : nullptr;
-    if (tools != nullptr && tools->is_array()) {
-      for (json::value& tool : tools->get_array()) {
-        if (!tool.is_object())
-          continue;
-        json::object& t = tool.get_object();
-        const json::value* name = t.if_contains("name");
-        if (name == nullptr || !name->is_string())
-          continue;
-        const ToolOffer* offer = prices->find(name->get_string());
-        if (offer == nullptr)
-          continue;
-        // Machine-readable price in the tool's _meta (research §5.5: no standard exists; this
-        // follows the shape Apify uses), and a human-readable one agents see.
-        json::value& meta = t["_meta"];
-        if (!meta.is_object())
-          meta = json::object();
-        json::array accepts;
-        for (const auto& requirement : offer->accepts)
-          accepts.push_back(x402::to_json(requirement, 2));
-        meta.get_object()["x402/price"] =
-            json::object{{"price", describe_price(*offer)}, {"accepts", std::move(accepts)}};
-        if (billing == nullptr || billing->config().describe_prices) {
-          json::value& description = t["description"];
-          std::string text = description.is_string() ? std::string(description.get_string()) : "";
-          description = text + (text.empty() ? "" : " ") + "(price: " + describe_price(*offer) +
-                        " per call, paid with x402 or prepaid credit)";
-        }
+  HeldCall held(state, client, request.keep_alive(), message.id);
+  auto listed = co_await held.forward(
+      make_upstream_request(request, state.upstream->endpoint(), request.body(), true),
+      [] { return ok_status(); });
+  if (listed.kind == HeldResult::Kind::upstream_http)
+    co_return held.client_ok();
+  if (listed.kind != HeldResult::Kind::final_message)
+    co_return co_await held.fail(rpc_code::upstream_unavailable, listed.why);
+  json::value& final_message = listed.message;
+  json::object* result = nullptr;
+  if (json::value* r = final_message.get_object().if_contains("result"); r && r->is_object())
+    result = &r->get_object();
+  json::value* tools = result != nullptr ? result->if_contains("tools") : nullptr;
+  if (tools != nullptr && tools->is_array()) {
+    for (json::value& tool : tools->get_array()) {
+      if (!tool.is_object())
+        continue;
+      json::object& t = tool.get_object();
+      const json::value* name = t.if_contains("name");
+      if (name == nullptr || !name->is_string())
+        continue;
+      const ToolOffer* offer = prices->find(name->get_string());
+      if (offer == nullptr)
+        continue;
+      // Machine-readable price in the tool's _meta (research §5.5: no standard exists; this
+      // follows the shape Apify uses), and a human-readable one agents see.
+      json::value& meta = t["_meta"];
+      if (!meta.is_object())
+        meta = json::object();
+      json::array accepts;
+      for (const auto& requirement : offer->accepts)
+        accepts.push_back(x402::to_json(requirement, 2));
+      meta.get_object()["x402/price"] =
+          json::object{{"price", describe_price(*offer)}, {"accepts", std::move(accepts)}};
+      if (billing == nullptr || billing->config().describe_prices) {
+        json::value& description = t["description"];
+        std::string text = description.is_string() ? std::string(description.get_string()) : "";
+        description = text + (text.empty() ? "" : " ") + "(price: " + describe_price(*offer) +
+                      " per call, paid with x402 or prepaid credit)";
       }
-      if (billing != nullptr) {
-        for (auto& definition : billing->billing_tool_definitions())
-          tools->get_array().push_back(std::move(definition));
-      }
     }
-    co_return json::serialize(final_message);
-  };
-  auto outcome = co_await forward_and_conclude(state, client, request, message.id, conclude);
-  co_return outcome.keep_alive;
+    if (billing != nullptr) {
+      for (auto& definition : billing->billing_tool_definitions())
+        tools->get_array().push_back(std::move(definition));
+    }
+  }
+  co_return co_await held.deliver(json::serialize(final_message));
 }
 
 }  // namespace x402proxy::proxy

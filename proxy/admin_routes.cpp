@@ -138,8 +138,8 @@ net::awaitable<std::optional<bool>> answer_admin_route(
   if (path == "/metrics") {
     std::int64_t backlog = -1;
     if (state.journal) {
-      if (auto open = state.journal->open_payments(); open.ok())
-        backlog = static_cast<std::int64_t>(open->size());
+      if (auto open = state.journal->open_count(); open.ok())
+        backlog = static_cast<std::int64_t>(*open);
     }
     std::string body = state.metrics->render(backlog);
     co_return co_await write_reply(client, http::status::ok, std::move(body), keep_alive, timeout,

@@ -12,8 +12,8 @@ namespace http = boost::beast::http;
 
 net::awaitable<bool> write_reply(boost::beast::tcp_stream& client, http::status status,
                                  std::string body, bool keep_alive,
-                                 std::chrono::milliseconds write_timeout,
-                                 const char* content_type) {
+                                 std::chrono::milliseconds write_timeout, const char* content_type,
+                                 bool* written) {
   http::response<http::string_body> response{status, 11};
   response.set(http::field::content_type, content_type);
   response.set(http::field::cache_control, "no-store");
@@ -23,6 +23,8 @@ net::awaitable<bool> write_reply(boost::beast::tcp_stream& client, http::status 
   boost::system::error_code ec;
   client.expires_after(write_timeout);
   co_await http::async_write(client, response, net::redirect_error(net::use_awaitable, ec));
+  if (written != nullptr)
+    *written = !ec;
   co_return !ec && keep_alive;
 }
 

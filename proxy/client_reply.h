@@ -10,10 +10,12 @@
 
 namespace x402proxy::proxy {
 
-// Writes a JSON (or text) response. Returns whether the connection can serve another request.
+// Writes a JSON (or text) response. Returns whether the connection can serve another request;
+// `written`, when given, tells whether the whole response was written.
 boost::asio::awaitable<bool> write_reply(boost::beast::tcp_stream& client,
                                          boost::beast::http::status status, std::string body,
                                          bool keep_alive, std::chrono::milliseconds write_timeout,
-                                         const char* content_type = "application/json");
+                                         const char* content_type = "application/json",
+                                         bool* written = nullptr);
 
 }  // namespace x402proxy::proxy

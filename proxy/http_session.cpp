@@ -141,7 +141,8 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
     if (first.kind == McpMessage::Kind::request && first.method == "tools/list")
       co_return co_await run_tools_list(state, client, request, post);
     // A known caller without an x402 payment is charged from prepaid credit.
-    const bool pays_with_x402 = first.payment != nullptr ||
+    // `"x402/payment": null` is no payment, as extract_payment() reads it.
+    const bool pays_with_x402 = (first.payment != nullptr && !first.payment->is_null()) ||
                                 request.find("PAYMENT-SIGNATURE") != request.end() ||
                                 request.find("X-PAYMENT") != request.end();
     if (priced != nullptr && caller.kind == Caller::Kind::account && !pays_with_x402) {

@@ -25,16 +25,18 @@ Result<CheckedPayment> check_evm(const x402::PaymentPayload& payment,
   checked.payer = verified->payer;
   // EIP-3009 nonces are unique per (token, from): that pair is the payment's identity.
   checked.replay_key = verified->payment_id;
-  checked.lock_for =
-      std::chrono::seconds(std::max<std::int64_t>(verified->valid_before - now + skew, 0) + 1);
+  // FiatToken requires now < validBefore on chain; the skew covers the chain's clock.
+  checked.valid_until =
+      verified->valid_before > INT64_MAX - skew ? INT64_MAX : verified->valid_before + skew;
   return checked;
 }
 
 // x402 exact SVM: the full rule set with the requirement's own fee payer (the proxy offered it,
-// taken from its facilitator's /supported). The transaction itself is the identity: Solana
-// de-duplicates identical transactions; 120 s covers a blockhash's lifetime.
+// taken from its facilitator's /supported). The signed message is the identity; a blockhash
+// lives 150 slots (60 to 90 s) after the buyer fetched it, so 180 s after it arrives here the
+// transaction can no longer land.
 Result<CheckedPayment> check_svm(const x402::PaymentPayload& payment,
-                                 const x402::PaymentRequirements& required) {
+                                 const x402::PaymentRequirements& required, std::int64_t now) {
   std::vector<std::string> fee_payers;
   if (const json::value* fee_payer = required.extra.if_contains("feePayer");
       fee_payer && fee_payer->is_string()) {
@@ -46,7 +48,7 @@ Result<CheckedPayment> check_svm(const x402::PaymentPayload& payment,
   CheckedPayment checked;
   checked.payer = verified->payer;
   checked.replay_key = verified->payment_id;
-  checked.lock_for = std::chrono::seconds(120);
+  checked.valid_until = now + 180;
   return checked;
 }
 
@@ -66,7 +68,7 @@ Result<CheckedPayment> check_payment_locally(const x402::PaymentPayload& payment
   if (network->family == x402::NetworkFamily::evm) {
     return check_evm(payment, required, now_unix, clock_skew.count());
   }
-  return check_svm(payment, required);
+  return check_svm(payment, required, now_unix);
 }
 
 LocalCheck make_local_check(std::chrono::seconds clock_skew) {

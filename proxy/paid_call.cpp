@@ -1,28 +1,28 @@
 #include "proxy/paid_call.h"
 
+#include <ctime>
+
 #include <spdlog/spdlog.h>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "facilitator/rules/payment_identity.h"
 #include "proxy/client_reply.h"
+#include "proxy/held_call.h"
 #include "proxy/http_forwarding.h"
-#include "proxy/paid_response_stream.h"
 #include "proxy/payment_extraction.h"
+#include "proxy/payment_record.h"
 #include "x402/codec.h"
 #include "x402/networks.h"
 
 namespace x402proxy::proxy {
 namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace json = boost::json;
+using facilitator::Settlement;
+using facilitator::SettlementOutcome;
 
 namespace {
-
-constexpr std::string_view kReceiptMetaKey = "x402/payment-response";
 
 bool modern_revision(const PaidCall::Request& request, const McpMessage& call) {
   auto header = request.find("MCP-Protocol-Version");
@@ -35,9 +35,28 @@ const char* describe(facilitator::FailureKind kind) {
   return facilitator::to_string(kind);
 }
 
+// The tool's own result object of a final response, or nullptr for a JSON-RPC error.
+json::object* result_of(json::value& message) {
+  json::value* result = message.as_object().if_contains("result");
+  return result != nullptr && result->is_object() ? &result->get_object() : nullptr;
+}
+
+bool is_input_required(const json::object& result) {
+  const json::value* type = result.if_contains("resultType");
+  return type && type->is_string() && type->get_string() == "input_required";
+}
+
+constexpr int kPendingRetrySeconds = 5;
+
+std::int64_t unix_millis_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-PaidCall::PaidCall(ServeState& state, beast::tcp_stream& client, const Request& request,
+PaidCall::PaidCall(ServeState& state, boost::beast::tcp_stream& client, const Request& request,
                    McpPost& post, const ToolOffer& offer)
     : state_(state),
       client_(client),
@@ -55,20 +74,16 @@ PaidCall::PaidCall(ServeState& state, beast::tcp_stream& client, const Request& 
   record_.outcome = "payment_required";
 }
 
+net::awaitable<bool> PaidCall::reply(json::object result) {
+  co_return co_await write_reply(client_, http::status::ok,
+                                 jsonrpc_result(call_.id, std::move(result)), keep_alive_,
+                                 state_.options.client_write_timeout);
+}
+
 net::awaitable<bool> PaidCall::reply_payment_required(std::string error) {
   if (payment_)
     record_.outcome = "payment_rejected";
-  x402::PaymentRequired required;
-  required.x402_version = 2;
-  required.error = std::move(error);
-  // x402 MCP transport: the resource of a tool is mcp://tool/<name>.
-  required.resource.url = "mcp://tool/" + call_.tool_name;
-  if (!offer_.description.empty())
-    required.resource.description = offer_.description;
-  required.accepts = offer_.accepts;
-  std::string body = jsonrpc_result(call_.id, payment_required_result(required, binding_));
-  co_return co_await write_reply(client_, http::status::ok, std::move(body), keep_alive_,
-                                 state_.options.client_write_timeout);
+  co_return co_await reply(payment_required_answer(offer_, call_.tool_name, error, binding_));
 }
 
 net::awaitable<bool> PaidCall::reply_rpc_error(int code, std::string message) {
@@ -76,18 +91,37 @@ net::awaitable<bool> PaidCall::reply_rpc_error(int code, std::string message) {
                                  keep_alive_, state_.options.client_write_timeout);
 }
 
-void PaidCall::give_back_payment(const std::string& why) {
-  record_.outcome = "upstream_failed";
-  if (requirement_ != nullptr) {
-    state_.metrics->count_payment("upstream_failed", requirement_->network, requirement_->asset);
+PaymentFacts PaidCall::facts(const std::string& transaction) const {
+  return PaymentFacts{x402::to_caip2(requirement_->network), checked_.payer, requirement_->amount,
+                      transaction};
+}
+
+PaymentFacts PaidCall::facts(const JournalEntry& row) const {
+  std::string transaction = row.transaction;
+  if (transaction.empty()) {
+    // Pending: the last transaction a facilitator named, if any.
+    auto space = row.seen_transactions.rfind(' ');
+    transaction = space == std::string::npos ? row.seen_transactions
+                                             : row.seen_transactions.substr(space + 1);
   }
-  state_.replay_guard->release(checked_.replay_key);
-  if (journal_id_ != 0) {
-    if (auto s = state_.journal->update(journal_id_, PaymentState::upstream_failed, {}, why);
-        !s.ok()) {
-      spdlog::error("payment journal: {}", s.error().message);
-    }
-  }
+  return PaymentFacts{x402::to_caip2(row.network), row.payer, row.amount, transaction};
+}
+
+SettlementJob PaidCall::job(std::int64_t row) const {
+  SettlementJob job;
+  job.row = row;
+  job.payment = *payment_;
+  job.requirements = facilitator_requirement_;
+  job.valid_until = checked_.valid_until;
+  if (local_)
+    job.credit_account = local_->credit_account;
+  job.replay_key = checked_.replay_key;
+  return job;
+}
+
+PaidCall::Request PaidCall::upstream_request() {
+  return make_upstream_request(request_, state_.upstream->endpoint(), body_without_payment(post_),
+                               true);
 }
 
 net::awaitable<bool> PaidCall::run() {
@@ -117,17 +151,34 @@ net::awaitable<bool> PaidCall::run() {
         std::string("application/json")};
   }
 
+  // A payment the journal already knows is a buyer coming back for what it paid (or a copy):
+  // it is answered from its row, never verified and run as a new call.
+  if (auto identity = facilitator::payment_identity(*payment_, *requirement_); identity.ok()) {
+    auto known = state_.journal->find_by_replay_key(*identity);
+    if (!known.ok()) {
+      spdlog::error("payment journal: {}", known.error().message);
+      co_return co_await reply_rpc_error(rpc_code::internal_error,
+                                         "payment journal unavailable; the call was not run");
+    }
+    if (known->has_value() && (*known)->payment_json == json::serialize(x402::to_json(*payment_))) {
+      auto redeemed = co_await redeem(**known);
+      if (redeemed)
+        co_return *redeemed;
+    }
+  }
+
   auto checked = state_.local_check(*payment_, *requirement_);
   if (!checked.ok()) {
     co_return co_await reply_payment_required(checked.error().reason + ": " +
                                               checked.error().message);
   }
   checked_ = std::move(checked).value();
+  record_.payer = checked_.payer;
 
-  if (!state_.replay_guard->try_reserve(checked_.replay_key, ReplayGuard::Clock::now())) {
-    co_return co_await reply_payment_required(
-        "payment_already_used: this payment is already being used or has been used for "
-        "another call; sign a new one");
+  PaymentRecord record(state_, checked_.replay_key, *requirement_);
+  if (!record.lock()) {
+    record_.outcome = "payment_in_use";
+    co_return co_await reply(payment_in_use_answer(call_.tool_name, facts(""), binding_));
   }
 
   const auto verify_started = std::chrono::steady_clock::now();
@@ -135,7 +186,6 @@ net::awaitable<bool> PaidCall::run() {
   record_.verify_time = std::chrono::steady_clock::now() - verify_started;
   state_.metrics->verify_latency.observe(record_.verify_time);
   if (!verified.ok()) {
-    state_.replay_guard->release(checked_.replay_key);
     const auto& failure = verified.error();
     if (failure.kind == facilitator::FailureKind::payment_rejected) {
       // Built before the co_await: GCC 12 mishandles conditional temporaries in a co_await
@@ -154,6 +204,9 @@ net::awaitable<bool> PaidCall::run() {
                                            failure.message +
                                            "); the call was not forwarded and nothing was charged");
   }
+  if (verified->payer)
+    checked_.payer = *verified->payer;
+  record_.payer = checked_.payer;
 
   JournalEntry entry;
   entry.tool = call_.tool_name;
@@ -161,159 +214,248 @@ net::awaitable<bool> PaidCall::run() {
   entry.asset = requirement_->asset;
   entry.amount = requirement_->amount;
   entry.pay_to = requirement_->pay_to;
-  entry.payer = verified->payer.value_or(checked_.payer);
+  entry.payer = checked_.payer;
   entry.replay_key = checked_.replay_key;
-  // What settle is called with, so that a restart after a crash can settle a forwarded call.
+  entry.flow = offer_.settle_before ? SettleFlow::before : SettleFlow::after;
+  entry.valid_until = checked_.valid_until;
+  if (local_)
+    entry.credit_account = local_->credit_account;
+  // What settle is called with, so that a later run can settle it after a crash, and what a
+  // buyer's retry is compared with.
   entry.payment_json = json::serialize(x402::to_json(*payment_));
   entry.requirements_json =
       json::serialize(x402::to_json(facilitator_requirement_, payment_->x402_version));
-  auto row = state_.journal->record_verified(entry);
-  if (!row.ok()) {
+  if (!record.open(entry).ok()) {
     // Without a record the payment could be lost in a crash: refuse rather than forward.
-    state_.replay_guard->release(checked_.replay_key);
-    spdlog::error("payment journal: {}", row.error().message);
     co_return co_await reply_rpc_error(rpc_code::internal_error,
                                        "payment journal unavailable; the call was not forwarded");
   }
-  journal_id_ = *row;
-  record_.payer = entry.payer;
-  state_.metrics->count_payment("verified", entry.network, entry.asset);
   if (local_)
-    co_return co_await answer_local();
-  co_return co_await forward();
+    co_return co_await answer_local(record);
+  if (offer_.settle_before)
+    co_return co_await settle_before(record);
+  co_return co_await settle_after(record);
 }
 
-net::awaitable<bool> PaidCall::answer_local() {
-  if (auto s = state_.journal->update(journal_id_, PaymentState::forwarded); !s.ok()) {
-    give_back_payment("journal: " + s.error().message);
+json::object PaidCall::settled_answer(json::object result, const Settlement& settlement) {
+  attach_receipt(result, receipt_json(facts(settlement.transaction)));
+  return result;
+}
+
+json::object PaidCall::unsettled_answer(const Settlement& settlement) {
+  if (settlement.outcome == SettlementOutcome::refused) {
+    record_.outcome = "settle_failed";
+    // x402 MCP transport, "Settlement Failure": only the payment error, never the tool's content.
+    return settlement_failed_answer(offer_, call_.tool_name, settlement.detail(), facts(""),
+                                    binding_);
+  }
+  record_.outcome = "settle_pending";
+  return settlement_pending_answer(call_.tool_name, facts(settlement.transaction),
+                                   kPendingRetrySeconds, binding_);
+}
+
+net::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
+  HeldCall held(state_, client_, keep_alive_, call_.id);
+  auto forwarded = co_await held.forward(upstream_request(), [&] { return record.forwarded(); });
+  switch (forwarded.kind) {
+    case HeldResult::Kind::not_forwarded:
+    case HeldResult::Kind::failed: {
+      record.given_back(PaymentState::upstream_failed, forwarded.why);
+      record_.outcome = "upstream_failed";
+      co_return co_await held.fail(rpc_code::upstream_unavailable,
+                                   forwarded.why + "; payment not settled");
+    }
+    case HeldResult::Kind::upstream_http:
+      record.given_back(PaymentState::upstream_failed, forwarded.why);
+      record_.outcome = "upstream_failed";
+      co_return held.client_ok();
+    case HeldResult::Kind::final_message:
+      break;
+  }
+  json::object* result = result_of(forwarded.message);
+  if (result == nullptr) {
+    // A JSON-RPC error: the tool did not run (unknown tool, bad arguments), nothing to charge.
+    record.given_back(PaymentState::upstream_failed, "upstream answered with a JSON-RPC error");
+    record_.outcome = "upstream_failed";
+    co_return co_await held.deliver(json::serialize(forwarded.message));
+  }
+  if (is_input_required(*result)) {
+    // MCP 2026-07-28 MRTR: the call has not completed; the client retries it with the same
+    // payment.
+    record.given_back(PaymentState::released, "input_required");
+    record_.outcome = "input_required";
+    co_return co_await held.deliver(json::serialize(forwarded.message));
+  }
+  // The tool ran (also when it reports isError: the payment covers the attempt). Its result is
+  // kept with the row before settle is asked, so that whatever happens next the buyer can
+  // redeem it.
+  (void)record.settling(json::serialize(*result));
+  const auto settle_started = std::chrono::steady_clock::now();
+  Settlement settlement =
+      co_await state_.settlement->settle(job(record.row()), state_.settlement->options().call_wait);
+  record_.settle_time = std::chrono::steady_clock::now() - settle_started;
+  record.keep_locked_until(checked_.valid_until);
+  if (settlement.outcome == SettlementOutcome::settled) {
+    record_.outcome = "paid";
+    json::object answer = settled_answer(std::move(*result), settlement);
+    json::value& message = forwarded.message;
+    message.as_object()["result"] = std::move(answer);
+    const bool ok = co_await held.deliver(json::serialize(message));
+    if (held.delivered())
+      record.delivered();
+    co_return ok;
+  }
+  co_return co_await held.deliver(jsonrpc_result(call_.id, unsettled_answer(settlement)));
+}
+
+net::awaitable<bool> PaidCall::settle_before(PaymentRecord& record) {
+  (void)record.settling({});
+  const auto settle_started = std::chrono::steady_clock::now();
+  Settlement settlement =
+      co_await state_.settlement->settle(job(record.row()), state_.settlement->options().call_wait);
+  record_.settle_time = std::chrono::steady_clock::now() - settle_started;
+  record.keep_locked_until(checked_.valid_until);
+  if (settlement.outcome != SettlementOutcome::settled) {
+    // Nothing ran: refused means nothing is owed; pending means the buyer retries with the same
+    // payment and the tool runs once the settlement is proven.
+    co_return co_await reply(unsettled_answer(settlement));
+  }
+  co_return co_await run_settled(&record, record.row(),
+                                 receipt_json(facts(settlement.transaction)));
+}
+
+net::awaitable<bool> PaidCall::run_settled(PaymentRecord* record, std::int64_t row,
+                                           const json::object& receipt) {
+  HeldCall held(state_, client_, keep_alive_, call_.id);
+  auto forwarded = co_await held.forward(upstream_request(), [&]() -> Status {
+    if (record != nullptr)
+      return record->forwarded();
+    return state_.journal->mark_forwarded(row);
+  });
+  if (forwarded.kind != HeldResult::Kind::final_message) {
+    // Paid, but the tool gave no result: the buyer keeps a receipt it can redeem.
+    record_.outcome = "paid_undelivered";
+    std::string message = "the payment was settled (transaction " +
+                          std::string(receipt.at("transaction").as_string()) +
+                          ") but the tool did not answer: " + forwarded.why +
+                          "; retry the same call with the same payment to receive its result";
+    if (forwarded.kind == HeldResult::Kind::upstream_http)
+      co_return held.client_ok();
+    co_return co_await held.fail(rpc_code::upstream_unavailable, message);
+  }
+  json::value& message = forwarded.message;
+  if (json::object* result = result_of(message)) {
+    // Kept until it is delivered, in case this answer is lost too.
+    (void)state_.journal->keep_result(row, json::serialize(*result),
+                                      unix_millis_now() + state_.options.result_lifetime.count());
+    attach_receipt(*result, receipt);
+  }
+  record_.outcome = "paid";
+  const bool ok = co_await held.deliver(json::serialize(message));
+  if (held.delivered())
+    (void)state_.journal->mark_delivered(row);
+  co_return ok;
+}
+
+net::awaitable<bool> PaidCall::answer_local(PaymentRecord& record) {
+  if (!record.forwarded().ok()) {
+    record.given_back(PaymentState::upstream_failed, "journal unavailable");
     co_return co_await reply_rpc_error(rpc_code::internal_error,
                                        "payment journal unavailable; nothing was charged");
   }
-  json::value final_message =
-      json::object{{"jsonrpc", "2.0"}, {"id", call_.id}, {"result", local_->result()}};
-  std::string text = co_await conclude(std::move(final_message));
-  co_return co_await write_reply(client_, http::status::ok, std::move(text), keep_alive_,
-                                 state_.options.client_write_timeout);
-}
-
-net::awaitable<bool> PaidCall::forward() {
-  if (auto s = state_.journal->update(journal_id_, PaymentState::forwarded); !s.ok()) {
-    give_back_payment("journal: " + s.error().message);
-    co_return co_await reply_rpc_error(rpc_code::internal_error,
-                                       "payment journal unavailable; the call was not forwarded");
-  }
-  auto upstream_request = make_upstream_request(request_, state_.upstream->endpoint(),
-                                                body_without_payment(post_), true);
-  auto acquired = co_await state_.upstream->acquire();
-  if (!acquired.ok()) {
-    give_back_payment(acquired.error().message);
-    co_return co_await reply_rpc_error(rpc_code::upstream_unavailable,
-                                       acquired.error().message + "; payment not settled");
-  }
-  UpstreamConnection& upstream = **acquired;
-  boost::system::error_code ec;
-  upstream.stream.expires_after(state_.options.upstream_idle_timeout);
-  co_await http::async_write(upstream.stream, upstream_request,
-                             net::redirect_error(net::use_awaitable, ec));
-  PaidResponseStream stream(state_, client_, upstream, keep_alive_);
-  if (!ec)
-    ec = co_await stream.read_header();
-  if (ec) {
-    std::string why = "upstream " + state_.upstream->endpoint().url + " failed: " + ec.message();
-    give_back_payment(why);
-    co_return co_await reply_rpc_error(rpc_code::upstream_unavailable,
-                                       why + "; payment not settled");
-  }
-  if (stream.status() / 100 != 2) {
-    give_back_payment("upstream answered HTTP " + std::to_string(stream.status()));
-    co_return co_await stream.pass_through_unpaid();
-  }
-  auto conclude_fn = [this](json::value message) { return conclude(std::move(message)); };
-  // (No co_await inside ?: — GCC 12 destroys the temporaries of such expressions twice.)
-  PaidFinish finished;
-  if (stream.is_event_stream()) {
-    finished = co_await stream.finish_event_stream(call_.id, conclude_fn);
-  } else {
-    finished = co_await stream.finish_json(call_.id, conclude_fn);
-  }
-  if (!finished.concluded) {
-    give_back_payment(finished.failure);
-    if (!finished.response_started) {
-      co_return co_await reply_rpc_error(rpc_code::upstream_unavailable,
-                                         finished.failure + "; payment not settled");
-    }
-  }
-  if (finished.upstream_reusable)
-    state_.upstream->release(std::move(*acquired));
-  co_return finished.client_ok;
-}
-
-net::awaitable<std::string> PaidCall::conclude(json::value final_message) {
-  json::object& message = final_message.as_object();
-  json::value* result = message.if_contains("result");
-  if (result == nullptr || !result->is_object()) {
-    // A JSON-RPC error: the tool did not run (unknown tool, bad arguments), nothing to charge.
-    give_back_payment("upstream answered with a JSON-RPC error");
-    co_return json::serialize(final_message);
-  }
-  json::object& result_object = result->get_object();
-  if (const json::value* type = result_object.if_contains("resultType");
-      type && type->is_string() && type->get_string() == "input_required") {
-    // MCP 2026-07-28 MRTR: the call has not completed; the client retries it with the same payment.
-    state_.replay_guard->release(checked_.replay_key);
-    record_.outcome = "input_required";
-    state_.metrics->count_payment("released", requirement_->network, requirement_->asset);
-    if (auto s = state_.journal->update(journal_id_, PaymentState::released, {}, "input_required");
-        !s.ok()) {
-      spdlog::error("payment journal: {}", s.error().message);
-    }
-    co_return json::serialize(final_message);
-  }
-
-  // The tool ran (also when it reports isError: the payment covers the attempt). Settle.
-  const auto settle_started = std::chrono::steady_clock::now();
-  auto settled = co_await state_.facilitator->settle(*payment_, facilitator_requirement_);
-  record_.settle_time = std::chrono::steady_clock::now() - settle_started;
-  state_.metrics->settle_latency.observe(record_.settle_time);
-  const auto consumed_until = ReplayGuard::Clock::now() + checked_.lock_for;
-  state_.replay_guard->mark_consumed(checked_.replay_key, consumed_until);
-  if (!settled.ok()) {
-    const auto& failure = settled.error();
-    std::string reason = failure.reason.empty() ? describe(failure.kind) : failure.reason;
-    spdlog::warn("settlement failed for tool {} (journal row {}): {} {}", call_.tool_name,
-                 journal_id_, reason, failure.message);
-    record_.outcome = "settle_failed";
-    state_.metrics->count_payment("settle_failed", requirement_->network, requirement_->asset);
-    if (auto s = state_.journal->update(journal_id_, PaymentState::settle_failed, {},
-                                        reason + ": " + failure.message);
-        !s.ok()) {
-      spdlog::error("payment journal: {}", s.error().message);
-    }
-    // x402 MCP transport, "Settlement Failure": only the payment error, never the tool's content.
-    x402::PaymentRequired required;
-    required.error = "Payment settlement failed: " + reason +
-                     (failure.message.empty() ? "" : " (" + failure.message + ")");
-    required.resource.url = "mcp://tool/" + call_.tool_name;
-    if (!offer_.description.empty())
-      required.resource.description = offer_.description;
-    required.accepts = offer_.accepts;
-    co_return jsonrpc_result(call_.id, payment_required_result(required, binding_));
-  }
+  json::object result = local_->result();
+  (void)record.settling(json::serialize(result));
+  Settlement settlement =
+      co_await state_.settlement->settle(job(record.row()), state_.settlement->options().call_wait);
+  record.keep_locked_until(checked_.valid_until);
+  if (settlement.outcome != SettlementOutcome::settled)
+    co_return co_await reply(unsettled_answer(settlement));
   record_.outcome = "paid";
-  if (local_ && local_->on_settled)
-    local_->on_settled(result_object, *requirement_, checked_.replay_key);
-  state_.metrics->count_payment("settled", requirement_->network, requirement_->asset);
-  state_.metrics->add_revenue(requirement_->network, requirement_->asset, requirement_->amount);
-  if (auto s = state_.journal->update(journal_id_, PaymentState::settled, settled->transaction);
-      !s.ok()) {
-    spdlog::error("payment journal: {}", s.error().message);
+  if (local_->on_settled)
+    local_->on_settled(result, *requirement_, checked_.replay_key);
+  bool written = false;
+  const bool ok = co_await write_reply(
+      client_, http::status::ok,
+      jsonrpc_result(call_.id, settled_answer(std::move(result), settlement)), keep_alive_,
+      state_.options.client_write_timeout, "application/json", &written);
+  if (written)
+    record.delivered();
+  co_return ok;
+}
+
+net::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known) {
+  JournalEntry row = known;
+  switch (row.state) {
+    case PaymentState::upstream_failed:
+    case PaymentState::released:
+    case PaymentState::abandoned:
+      co_return std::nullopt;  // given back unused: it may buy this call as a new payment
+    case PaymentState::verified:
+    case PaymentState::forwarded:
+      record_.outcome = "payment_in_use";
+      co_return co_await reply(payment_in_use_answer(call_.tool_name, facts(row), binding_));
+    case PaymentState::settling:
+    case PaymentState::settle_pending: {
+      // One more look before answering: a proof from the chain or another settle attempt.
+      auto looked = co_await state_.settlement->reconcile(row.id, state_.options.redeem_wait);
+      if (looked.ok())
+        row = std::move(looked).value();
+      break;
+    }
+    default:
+      break;
   }
-  // x402 MCP transport: the receipt goes in result._meta, merged with the tool's own _meta.
-  json::value& meta = result_object["_meta"];
-  if (!meta.is_object())
-    meta = json::object();
-  meta.get_object()[kReceiptMetaKey] = x402::to_json(*settled);
-  co_return json::serialize(final_message);
+  checked_.payer = row.payer;
+  record_.payer = row.payer;
+  if (row.state == PaymentState::settled) {
+    const json::object receipt = receipt_json(facts(row));
+    if (row.delivered_ms != 0) {
+      record_.outcome = "payment_spent";
+      co_return co_await reply(payment_spent_answer(call_.tool_name, facts(row), binding_));
+    }
+    if (!row.result_json.empty()) {
+      boost::system::error_code ec;
+      json::value kept = json::parse(row.result_json, ec);
+      if (!ec && kept.is_object()) {
+        json::object result = std::move(kept.get_object());
+        attach_receipt(result, receipt);
+        record_.outcome = "redeemed";
+        bool written = false;
+        const bool ok = co_await write_reply(
+            client_, http::status::ok, jsonrpc_result(call_.id, std::move(result)), keep_alive_,
+            state_.options.client_write_timeout, "application/json", &written);
+        if (written)
+          (void)state_.journal->mark_delivered(row.id);
+        co_return ok;
+      }
+    }
+    if (row.credit_account.empty()) {
+      // Settled, and its result never reached the buyer (settle-first, or lost with a crashed
+      // run): the call runs now, once, for the payment that bought it.
+      const std::string redeeming = "redeem:" + row.replay_key;
+      if (!state_.replay_guard->try_reserve(redeeming, ReplayGuard::Clock::now())) {
+        record_.outcome = "payment_in_use";
+        co_return co_await reply(payment_in_use_answer(call_.tool_name, facts(row), binding_));
+      }
+      const bool ok = co_await run_settled(nullptr, row.id, receipt);
+      state_.replay_guard->release(redeeming);
+      co_return ok;
+    }
+    record_.outcome = "redeemed";
+    co_return co_await reply(payment_spent_answer(call_.tool_name, facts(row), binding_));
+  }
+  if (row.state == PaymentState::settle_failed) {
+    record_.outcome = "settle_failed";
+    co_return co_await reply(
+        settlement_failed_answer(offer_, call_.tool_name, row.detail, facts(row), binding_));
+  }
+  if (row.state == PaymentState::settle_unproven) {
+    record_.outcome = "settle_unproven";
+    co_return co_await reply(settlement_unproven_answer(call_.tool_name, facts(row), binding_));
+  }
+  record_.outcome = "settle_pending";
+  co_return co_await reply(
+      settlement_pending_answer(call_.tool_name, facts(row), kPendingRetrySeconds, binding_));
 }
 
 }  // namespace x402proxy::proxy

@@ -1,39 +1,53 @@
-// The payment journal: one SQLite row per payment the proxy accepted, moved through
-// verified → forwarded → settled | settle_failed | upstream_failed (| released). Each state is
-// written before the step it names takes effect, so after a crash every payment is either finished
-// or visible as open (DESIGN, paywall pipeline step 7); a row keeps the payment and the requirement
-// exactly as the facilitator is given them, so that a restart can settle it
-// (proxy/journal_recovery.h) or mark it abandoned. WAL mode: a process crash loses no committed
-// row.
+// The payment journal: one SQLite row per payment the proxy accepted. Each state is written
+// before the step it names takes effect, so after a crash every payment is either finished or
+// visible as open (DESIGN, paywall pipeline step 7), and a row keeps what a later run needs to
+// finish it: the payment and the requirement exactly as the facilitator is given them, and, once
+// the tool has answered, its result, so that a buyer whose settlement outcome was not known in
+// time can redeem it with the same payment.
+//
+// Settle after the tool (the default flow):
+//   verified → forwarded → settling → settled | settle_pending | settle_failed | settle_unproven
+// Settle first (`settle: before`, x402 paymentFlow "upfront"):
+//   verified → settling → settled | settle_pending | settle_failed | settle_unproven, and only a
+//   settled payment is forwarded (forwarded_ms marks when).
+// A payment the call did not consume: upstream_failed, released (input_required) or abandoned
+// (left verified by a run that stopped before forwarding; never settled).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sqlite/database.h"
 #include "x402/result.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace x402proxy::proxy {
 
-// abandoned: left in verified by a run that stopped before forwarding the call; never settled.
 enum class PaymentState {
-  verified,
-  forwarded,
-  settled,
-  settle_failed,
-  upstream_failed,
-  released,
-  abandoned
+  verified,         // verified and locked; nothing has happened yet
+  forwarded,        // the request went onto an upstream connection (settle-after flow)
+  settling,         // settle asked; outcome not known yet (a crash here leaves it to reconcile)
+  settled,          // proven: a transaction moved the money
+  settle_pending,   // the outcome is unknown; being reconciled
+  settle_failed,    // proven: nothing moved and nothing will (the reason says why)
+  settle_unproven,  // reconciliation gave up without proof either way: for a person to check
+  upstream_failed,  // the call did not reach the tool or the tool did not answer: not charged
+  released,         // given back unused (input_required): the same payment may come again
+  abandoned         // left verified by a run that stopped before forwarding: never settled
 };
 const char* to_string(PaymentState state);
+std::optional<PaymentState> payment_state_from(std::string_view name);
+// Settlement not finished: a later run, or the reconciler, must still act on it.
+bool settlement_open(PaymentState state);
+
+enum class SettleFlow { after, before };
 
 struct JournalEntry {
   std::int64_t id = 0;
+  std::int64_t created_ms = 0;
   std::string tool;
   std::string network;
   std::string asset;
@@ -42,38 +56,86 @@ struct JournalEntry {
   std::string payer;
   std::string replay_key;
   PaymentState state = PaymentState::verified;
-  std::string transaction;  // set when settled
-  std::string detail;       // failure reason, when one
+  std::string transaction;  // the proven settlement transaction
+  std::string detail;       // reason code and a short message (never a secret)
   // What settle needs, as the facilitator is called with it: the PaymentPayload JSON and the
   // requirement JSON in the payment's x402 version. Empty in rows written before these columns.
   std::string payment_json;
   std::string requirements_json;
+  SettleFlow flow = SettleFlow::after;
+  std::int64_t valid_until = 0;   // unix s after which the authorization cannot settle any more
+  std::int64_t forwarded_ms = 0;  // when the request went onto an upstream connection (0: never)
+  std::int64_t delivered_ms = 0;  // when the result (with its receipt) reached the buyer
+  std::string result_json;        // the tool's result object, kept until delivered or expired
+  std::int64_t result_expires_ms = 0;
+  std::string seen_transactions;     // every transaction id a facilitator named, space-separated
+  bool settle_sent = false;          // a settle request may have reached the facilitator
+  int attempts = 0;                  // settle attempts so far
+  std::int64_t next_attempt_ms = 0;  // when the reconciler looks at it again
+  std::string credit_account;        // a prepaid top-up: the account its settlement credits
+};
+
+// What one settle attempt established, as the journal records it.
+struct SettlementRecord {
+  PaymentState state = PaymentState::settle_pending;  // settled, settle_pending, settle_failed
+                                                      // or settle_unproven
+  std::string transaction;  // proven (settled) or named by the facilitator (pending)
+  std::string detail;
+  bool sent = false;  // this attempt may have reached the facilitator
+  std::int64_t next_attempt_ms = 0;
 };
 
 class PaymentJournal {
  public:
-  // Opens (creating if needed) the journal at `path` (":memory:" for tests).
-  // A journal written by an older version gains the columns it lacks.
+  // Opens (creating 0600 if needed) the journal at `path` (":memory:" for tests); a journal
+  // written by an older version is migrated to the current schema.
   static Result<std::unique_ptr<PaymentJournal>> open(const std::string& path);
-  ~PaymentJournal();
   PaymentJournal(const PaymentJournal&) = delete;
   PaymentJournal& operator=(const PaymentJournal&) = delete;
 
   // Records a verified payment; returns its row id.
   Result<std::int64_t> record_verified(const JournalEntry& entry);
+  // A plain state change (kept for the given-back states and tests).
   Status update(std::int64_t id, PaymentState state, const std::string& transaction = {},
                 const std::string& detail = {});
+  // The request is going onto an established upstream connection. Settle-after rows move to
+  // forwarded; settle-first rows keep their (settled) state.
+  Status mark_forwarded(std::int64_t id);
+  // Settlement is about to be asked; `result_json` (may be empty) is the tool's result, kept so
+  // that a buyer can redeem it if the outcome is not known in time. The reconciler leaves the row
+  // to its caller until `next_attempt_ms`.
+  Status mark_settling(std::int64_t id, const std::string& result_json,
+                       std::int64_t result_expires_ms, std::int64_t next_attempt_ms = 0);
+  // The outcome of a settle attempt (by the call, at recovery or by the reconciler).
+  Status record_settlement(std::int64_t id, const SettlementRecord& settlement);
+  Status mark_delivered(std::int64_t id);
+  // Keeps (or replaces) the result of a settle-first call whose tool ran after settlement.
+  Status keep_result(std::int64_t id, const std::string& result_json,
+                     std::int64_t result_expires_ms);
 
-  // Rows left in verified/forwarded: payments a previous run did not finish.
-  Result<std::vector<JournalEntry>> open_payments();
   Result<JournalEntry> find(std::int64_t id);
+  // The newest row for a payment's replay identity (a buyer retrying with the same payment).
+  Result<std::optional<JournalEntry>> find_by_replay_key(const std::string& replay_key);
+  // Rows whose settlement is not finished (verified, forwarded, settling, settle_pending).
+  Result<std::vector<JournalEntry>> open_payments();
+  // Open rows the reconciler should look at now (next_attempt_ms ≤ now).
+  Result<std::vector<JournalEntry>> due_settlements(std::int64_t now_ms);
+  // Rows whose payment must stay locked against replay (for seeding the replay guard): every row
+  // not given back whose authorization may still be valid at `now_unix`, or whose settlement is
+  // open.
+  Result<std::vector<JournalEntry>> locked_payments(std::int64_t now_unix);
+  // Drops kept results past their lifetime; returns how many.
+  Result<int> expire_results(std::int64_t now_ms);
+  // How many rows are in each open state, for the journal-backlog metric.
+  Result<std::size_t> open_count();
 
  private:
-  explicit PaymentJournal(sqlite3* db) : db_(db) {}
-  Status exec(const char* sql);
-  Status add_missing_columns();
+  explicit PaymentJournal(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  Status adopt_unversioned_file();
+  Result<std::vector<JournalEntry>> select(const std::string& where, std::int64_t parameter,
+                                           bool bind_parameter);
 
-  sqlite3* db_;
+  std::unique_ptr<sqlite::Database> db_;
   std::mutex mutex_;  // one connection, shared by the I/O threads; each write is short
 };
 

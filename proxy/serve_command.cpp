@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -15,7 +16,7 @@
 #include "config/serve_config.h"
 #include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/remote_facilitator.h"
-#include "proxy/journal_recovery.h"
+#include "proxy/ledger_prover.h"
 #include "proxy/listener.h"
 #include "proxy/local_payment_check.h"
 #include "proxy/serve_operations.h"
@@ -91,6 +92,8 @@ int run_serve_command(const std::string& config_path) {
   state->options.request_read_timeout = cfg->read_timeout;
 
   std::string facilitator_name = cfg->facilitator.url;
+  // The embedded facilitator's ledger proves its own settlements.
+  std::shared_ptr<SettlementProver> prover;
   if (cfg->facilitator.kind == config::FacilitatorConfig::Kind::embedded) {
     auto balance = config::starting_balance_atomic(cfg->facilitator.starting_balance);
     if (!balance.ok()) {
@@ -111,6 +114,7 @@ int run_serve_command(const std::string& config_path) {
       return 2;
     }
     state->facilitator = *created;
+    prover = std::make_shared<LedgerProver>(*created);
     facilitator_name = "embedded (ledger " + cfg->facilitator.ledger + ")";
     spdlog::warn(
         "embedded facilitator: payments are verified and recorded in {}, but it moves no "
@@ -120,7 +124,8 @@ int run_serve_command(const std::string& config_path) {
     facilitator::RemoteFacilitatorOptions remote;
     remote.url = cfg->facilitator.url;
     remote.verify_timeout = cfg->facilitator.verify_timeout;
-    remote.settle_timeout = cfg->facilitator.settle_timeout;
+    // One settle request runs to its own budget; the call waits settle_timeout for it.
+    remote.settle_timeout = cfg->facilitator.settle_request_timeout;
     remote.tls_verify = cfg->facilitator.tls_verify;
     auto created = facilitator::RemoteFacilitator::create(context.get_executor(), remote);
     if (!created.ok()) {
@@ -178,13 +183,36 @@ int run_serve_command(const std::string& config_path) {
     return 2;
   }
   state->journal = std::move(journal).value();
-  // Payments a previous run left open are settled or abandoned before any new call is accepted
-  // (DESIGN, paywall pipeline step 7).
-  std::optional<RecoveryReport> recovery;
+  SettlementOptions settlement_options;
+  settlement_options.call_wait = cfg->facilitator.settle_timeout;
+  settlement_options.request_timeout = cfg->facilitator.settle_request_timeout;
+  state->settlement = std::make_shared<SettlementService>(
+      context.get_executor(), state->facilitator, state->journal, state->metrics,
+      settlement_options, prover);
+  // Every payment the journal still locks stays locked across the restart.
+  if (auto locked = state->journal->locked_payments(static_cast<std::int64_t>(std::time(nullptr)));
+      locked.ok()) {
+    for (const JournalEntry& entry : *locked) {
+      if (settlement_open(entry.state)) {
+        (void)state->replay_guard->try_reserve(entry.replay_key, ReplayGuard::Clock::now());
+      } else {
+        const auto left = std::chrono::seconds(std::max<std::int64_t>(
+            entry.valid_until - static_cast<std::int64_t>(std::time(nullptr)), 0));
+        state->replay_guard->mark_consumed(entry.replay_key, ReplayGuard::Clock::now() + left);
+      }
+    }
+  } else {
+    std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", locked.error().message.c_str());
+    return 2;
+  }
+  // Payments a previous run left open are finished before any new call is accepted, as far as
+  // a bounded first pass gets (DESIGN, paywall pipeline step 7); the reconciler goes on with the
+  // rest, and a buyer retrying meanwhile is told the settlement is pending.
+  std::optional<SettlementService::RecoveryReport> recovery;
   net::co_spawn(
       context,
       [&]() -> net::awaitable<void> {
-        recovery.emplace(co_await resolve_open_payments(*state->journal, *state->facilitator));
+        recovery.emplace(co_await state->settlement->recover(std::chrono::seconds(15)));
       },
       net::detached);
   context.run();
@@ -193,6 +221,7 @@ int run_serve_command(const std::string& config_path) {
     state->metrics->count_recovered("settled", recovery->settled);
     state->metrics->count_recovered("settle_failed", recovery->settle_failed);
     state->metrics->count_recovered("abandoned", recovery->abandoned);
+    state->metrics->count_recovered("pending", recovery->pending);
     state->metrics->count_recovered("left_open", recovery->left_open);
   }
   state->upstream = std::make_shared<UpstreamPool>(context.get_executor(), *endpoint,
@@ -206,13 +235,21 @@ int run_serve_command(const std::string& config_path) {
       return 2;
     }
     state->accounts = std::move(billing).value();
-    // Reservations a previous run left open belong to calls that died with it: nothing was
-    // charged for them, and they must not keep holding credit.
-    if (auto released = state->accounts->store().release_open_reservations(
-            "released at start-up: the call's process ended");
-        released.ok() && *released > 0) {
-      spdlog::warn("accounts: released {} reservation(s) a previous run left open", *released);
+    // Reservations a previous run left open belong to calls that died with it: charged when the
+    // call had reached the tool (the price covers the attempt), released when it had not.
+    if (auto finished = state->accounts->store().finish_open_reservations();
+        finished.ok() && (finished->committed + finished->released) > 0) {
+      spdlog::warn(
+          "accounts: a previous run left {} reservation(s) open: {} charged (the call had "
+          "reached the tool), {} released",
+          finished->committed + finished->released, finished->committed, finished->released);
     }
+    // A top-up whose settlement is proven later (by the reconciler) is credited then.
+    AccountBilling* billing_ptr = state->accounts.get();
+    state->settlement->on_credit_settled = [billing_ptr](const SettlementJob& job) {
+      boost::json::object ignored;
+      billing_ptr->credit_topup(job.credit_account, ignored, job.requirements, job.replay_key);
+    };
     // Top-ups are offered in every accepted asset: the accept list priced at $1 is the template.
     config::ServeConfig topup_config = *cfg;
     config::PriceSpec one_dollar;
@@ -240,6 +277,7 @@ int run_serve_command(const std::string& config_path) {
                static_cast<unsigned>(local.port()));
   std::fflush(stderr);
 
+  state->settlement->start();
   if (stdio_bridge)
     stdio_bridge->start_accepting();
   net::co_spawn(context, (*listener)->run(state, state->admin.on_main_port, true), net::detached);

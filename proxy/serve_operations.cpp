@@ -140,6 +140,9 @@ net::awaitable<void> drain_and_stop(net::io_context& context, ServeState& state,
     spdlog::warn("grace period over: {} request(s) still in flight are cut", left);
   else
     spdlog::info("drained: every request in flight finished");
+  // Settlements still running are left to the journal: the next start reconciles them.
+  if (state.settlement)
+    state.settlement->stop();
   context.stop();
 }
 

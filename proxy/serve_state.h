@@ -21,6 +21,7 @@
 #include "proxy/price_book.h"
 #include "proxy/rate_limiter.h"
 #include "proxy/replay_guard.h"
+#include "proxy/settlement_service.h"
 #include "proxy/upstream_pool.h"
 #include "x402/types.h"
 
@@ -36,6 +37,10 @@ struct ServeOptions {
   std::chrono::milliseconds client_write_timeout{std::chrono::seconds(30)};
   std::chrono::seconds clock_skew{5};
   std::size_t max_held_response_bytes = 16 * 1024 * 1024;  // a paid call's final response
+  // How long the result of a call whose settlement was pending is kept for the buyer to redeem.
+  std::chrono::milliseconds result_lifetime{std::chrono::hours(24)};
+  // How long a buyer's retry of a pending payment waits for one more reconciliation attempt.
+  std::chrono::milliseconds redeem_wait{std::chrono::seconds(5)};
   std::size_t max_connections = 10000;  // open client connections; over it: 503 and close
 };
 
@@ -44,7 +49,7 @@ struct ServeOptions {
 struct CheckedPayment {
   std::string payer;
   std::string replay_key;
-  std::chrono::seconds lock_for{};  // how long after settlement the payment could still be valid
+  std::int64_t valid_until = 0;  // unix s after which the authorization cannot settle any more
 };
 using LocalCheck = std::function<Result<CheckedPayment>(const x402::PaymentPayload& payment,
                                                         const x402::PaymentRequirements& required)>;
@@ -65,6 +70,7 @@ struct ServeState {
   std::shared_ptr<facilitator::Facilitator> facilitator;
   std::shared_ptr<ReplayGuard> replay_guard;
   std::shared_ptr<PaymentJournal> journal;
+  std::shared_ptr<SettlementService> settlement;
   std::shared_ptr<UpstreamPool> upstream;
   std::shared_ptr<ServeMetrics> metrics = std::make_shared<ServeMetrics>();
   std::shared_ptr<RateLimiter> rate_limiter;  // per client IP; null when not configured

@@ -174,7 +174,8 @@ boost::asio::awaitable<FacilitatorResult<x402::VerifyResponse>> EmbeddedFacilita
 }
 
 boost::asio::awaitable<FacilitatorResult<x402::SettleResponse>> EmbeddedFacilitator::settle(
-    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+    const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements,
+    std::chrono::steady_clock::time_point) {
   co_return settle_now(payment, requirements);
 }
 

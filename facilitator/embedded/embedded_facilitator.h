@@ -36,7 +36,9 @@ class EmbeddedFacilitator final : public Facilitator {
   boost::asio::awaitable<FacilitatorResult<x402::VerifyResponse>> verify(
       const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) override;
   boost::asio::awaitable<FacilitatorResult<x402::SettleResponse>> settle(
-      const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) override;
+      const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements,
+      std::chrono::steady_clock::time_point deadline =
+          std::chrono::steady_clock::time_point::max()) override;
   boost::asio::awaitable<FacilitatorResult<x402::SupportedResponse>> supported() override;
 
   // The synchronous core, also used by the HTTP service and tests.

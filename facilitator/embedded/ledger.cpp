@@ -220,6 +220,20 @@ Result<bool> Ledger::was_settled(const std::string& payment_id) {
   return rc == SQLITE_ROW;
 }
 
+Result<std::optional<std::string>> Ledger::settled_transaction(const std::string& payment_id) {
+  std::lock_guard lock(mutex_);
+  auto statement = prepare(db_, "SELECT transaction_id FROM transfers WHERE payment_id = ?1");
+  if (!statement.ok())
+    return statement.error();
+  bind_text(statement->get(), 1, payment_id);
+  int rc = sqlite3_step(statement->get());
+  if (rc == SQLITE_ROW)
+    return std::optional<std::string>(column(statement->get(), 0));
+  if (rc != SQLITE_DONE)
+    return sql_error(db_);
+  return std::optional<std::string>();
+}
+
 Result<x402::Amount> Ledger::balance(const std::string& network, const std::string& asset,
                                      const std::string& account) {
   std::lock_guard lock(mutex_);

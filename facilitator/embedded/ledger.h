@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,8 @@ class Ledger {
   Status record(const LedgerTransfer& transfer);
 
   Result<bool> was_settled(const std::string& payment_id);
+  // The transaction id of the payment's settlement, if it was settled here.
+  Result<std::optional<std::string>> settled_transaction(const std::string& payment_id);
   Result<x402::Amount> balance(const std::string& network, const std::string& asset,
                                const std::string& account);
   Result<std::vector<LedgerTransfer>> transfers();

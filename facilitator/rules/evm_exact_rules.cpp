@@ -1,23 +1,12 @@
 #include "facilitator/rules/evm_exact_rules.h"
 
-#include <algorithm>
-
+#include "facilitator/rules/payment_identity.h"
 #include "signers/evm/exact_evm_payment.h"
 #include "signers/evm/hex.h"
 #include "x402/networks.h"
 
 namespace x402proxy::facilitator {
 namespace evm = signers::evm;
-
-namespace {
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-}  // namespace
 
 Result<VerifiedEvmPayment> verify_exact_evm(const x402::PaymentPayload& payment,
                                             const x402::PaymentRequirements& requirements,
@@ -88,9 +77,8 @@ Result<VerifiedEvmPayment> verify_exact_evm(const x402::PaymentPayload& payment,
   verified.valid_before = authorization.valid_before > evm::Uint256(INT64_MAX)
                               ? INT64_MAX
                               : static_cast<std::int64_t>(authorization.valid_before);
-  verified.payment_id = "evm:" + x402::to_caip2(requirements.network) + ":" +
-                        lower(requirements.asset) + ":" + lower(verified.payer) + ":" +
-                        verified.nonce;
+  verified.payment_id = evm_payment_identity(requirements.network, requirements.asset,
+                                             verified.payer, verified.nonce);
   return verified;
 }
 

@@ -1,6 +1,9 @@
 #include "facilitator/rules/svm_exact_rules.h"
 
 #include <algorithm>
+#include <array>
+
+#include "facilitator/rules/payment_identity.h"
 
 #include "signers/solana/pda.h"
 #include "signers/solana/transaction.h"
@@ -172,7 +175,10 @@ Result<VerifiedSvmPayment> verify_exact_svm(const x402::PaymentPayload& payment,
   verified.payer = sol::base58_encode(authority);
   verified.destination = sol::base58_encode(destination);
   verified.amount = amount;
-  verified.payment_id = "svm:" + std::string(encoded->get_string());
+  // The replay identity is what the buyer signed, the message: the fee payer's signature slot is
+  // empty in the buyer's transaction and can carry anything, so two copies differing only there
+  // are the same payment (DESIGN pitfalls).
+  verified.payment_id = svm_payment_identity(requirements.network, parsed->message_bytes);
   return verified;
 }
 

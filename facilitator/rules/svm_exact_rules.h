@@ -16,7 +16,9 @@ struct VerifiedSvmPayment {
   std::string payer;        // the transfer authority (the buyer), base58
   std::string destination;  // the payee's associated token account, base58
   x402::Amount amount = 0;
-  std::string payment_id;  // "svm:" + the transaction's base64: Solana de-duplicates identical ones
+  // "svm:<network>:" + base58(SHA-256 of the message): what the buyer signed, whatever the fee
+  // payer's signature slot carries.
+  std::string payment_id;
 };
 
 // `fee_payers`: the fee-payer addresses the facilitator manages (the requirement's feePayer must

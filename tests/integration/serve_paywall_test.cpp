@@ -28,6 +28,16 @@ std::string error_text(const json::object& result) {
   return std::string(result.at("structuredContent").at("error").as_string());
 }
 
+// The text a client reads of an answer the proxy wrote itself (content[0].text).
+std::string answer_text(const json::object& result) {
+  return std::string(result.at("content").at(0).at("text").as_string());
+}
+
+// The receipt in result._meta["x402/payment-response"].
+json::object receipt_of(const json::object& result) {
+  return result.at("_meta").at("x402/payment-response").as_object();
+}
+
 // The journal states, in row order.
 std::vector<std::string> journal_states(const ServeFixture& serve) {
   sqlite3* db = nullptr;
@@ -152,9 +162,13 @@ TEST_CASE("a payment is accepted once: a sequential replay is refused",
   CHECK_FALSE(result_of(pay(serve, "add", payment)).contains("isError"));
   auto replay = result_of(pay(serve, "add", payment));
   CHECK(replay.at("isError").as_bool());
-  CHECK_THAT(error_text(replay), Catch::Contains("payment_already_used"));
+  CHECK_THAT(answer_text(replay), Catch::Contains("Payment already used"));
+  // Not an offer: a paying client must not take it for a request to pay again.
+  CHECK_FALSE(replay.contains("structuredContent"));
+  CHECK(receipt_of(replay).at("transaction").as_string() == FakeFacilitator::kTransaction);
   CHECK(serve.upstream_tool_calls("add") == 1);
   CHECK(serve.facilitator.settle_calls() == 1);
+  CHECK(serve.facilitator.verify_calls() == 1);
 }
 
 TEST_CASE("a payment is accepted once even when copies arrive at the same time",
@@ -173,7 +187,9 @@ TEST_CASE("a payment is accepted once even when copies arrive at the same time",
   for (auto& copy : copies) {
     auto reply = copy.get();
     REQUIRE(reply.status == 200);
-    if (reply.body.find("payment_already_used") != std::string::npos) {
+    INFO(reply.body);
+    if (reply.body.find("payment_in_use") != std::string::npos ||
+        reply.body.find("Payment already used") != std::string::npos) {
       ++refused;
     } else if (reply.body.find("\"done\"") != std::string::npos) {
       ++served;
@@ -182,6 +198,7 @@ TEST_CASE("a payment is accepted once even when copies arrive at the same time",
   CHECK(served == 1);
   CHECK(refused == 5);
   CHECK(serve.upstream_tool_calls("slow_progress") == 1);
+  CHECK(serve.facilitator.settle_calls() == 1);
 }
 
 TEST_CASE("payments that do not match the offer are refused with the exact reason",
@@ -298,12 +315,49 @@ TEST_CASE("a failed settlement withholds the tool's content and the journal keep
   CHECK(serve.upstream_tool_calls("add") == 1);
   CHECK(journal_states(serve) == std::vector<std::string>{"settle_failed"});
 
+  // A retry with the same payment gets the settlement failure again, never the result.
+  auto payment = evm_payment(offer);
+  serve.facilitator.set_mode(FakeFacilitator::Mode::settle_fails);
+  (void)result_of(pay(serve, "add", payment));
+  serve.facilitator.set_mode(FakeFacilitator::Mode::valid);
+  auto retried = result_of(pay(serve, "add", payment));
+  CHECK(retried.at("isError").as_bool());
+  CHECK_THAT(error_text(retried), Catch::Contains("settlement failed"));
+  CHECK(serve.upstream_tool_calls("add") == 2);
+  CHECK(serve.facilitator.settle_calls() == 2);
+}
+
+TEST_CASE("a settlement that outlives settle_timeout is pending and its result is redeemed once",
+          "[serve][paywall][settle][pending]") {
+  ServeFixture serve;
+  auto offer = first_offer(payment_required(serve, "add"));
   serve.facilitator.set_mode(FakeFacilitator::Mode::slow_settle);
-  serve.facilitator.set_slow_delay(std::chrono::milliseconds(3000));  // settle budget is 2 s
-  auto timed_out = result_of(pay(serve, "add", evm_payment(offer)));
-  CHECK(timed_out.at("isError").as_bool());
-  CHECK_THAT(error_text(timed_out), Catch::Contains("settlement failed"));
-  CHECK(journal_states(serve) == std::vector<std::string>{"settle_failed", "settle_failed"});
+  serve.facilitator.set_slow_delay(std::chrono::milliseconds(3000));  // settle_timeout is 2 s
+  auto payment = evm_payment(offer);
+  auto pending = result_of(pay(serve, "add", payment, R"({"a":2,"b":3})"));
+  INFO(json::serialize(pending));
+  CHECK(pending.at("isError").as_bool());
+  CHECK_THAT(answer_text(pending),
+             Catch::Contains("settlement pending") && Catch::Contains("same payment"));
+  CHECK_FALSE(pending.contains("structuredContent"));  // no offer: nothing to pay again
+  CHECK(receipt_of(pending).at("errorReason").as_string() == "settlement_pending");
+  CHECK(json::serialize(pending).find("\"5\"") == std::string::npos);  // the sum is withheld
+  CHECK(journal_states(serve) == std::vector<std::string>{"settling"});
+
+  // The settle request was not abandoned: its late answer is booked.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(journal_states(serve) == std::vector<std::string>{"settled"});
+  auto redeemed = result_of(pay(serve, "add", payment, R"({"a":2,"b":3})"));
+  INFO(json::serialize(redeemed));
+  CHECK_FALSE(redeemed.contains("isError"));
+  CHECK(redeemed.at("content").at(0).at("text").as_string() == "5");
+  CHECK(receipt_of(redeemed).at("transaction").as_string() == FakeFacilitator::kTransaction);
+  // Once delivered, the payment buys nothing more.
+  auto again = result_of(pay(serve, "add", payment, R"({"a":2,"b":3})"));
+  CHECK_THAT(answer_text(again), Catch::Contains("Payment already used"));
+  CHECK(serve.upstream_tool_calls("add") == 1);
+  CHECK(serve.facilitator.settle_calls() == 1);
+  CHECK(serve.facilitator.verify_calls() == 1);
 }
 
 TEST_CASE("progress events of a paid call pass at once; the final answer waits for settlement",

@@ -113,7 +113,8 @@ TEST_CASE("a payment forwarded before a crash is settled when serve starts again
   auto offer = first_offer(result_of(mcp_post(serve.port, tool_call("add"))));
 
   // Settlement hangs: serve is killed after the upstream answered and settle was asked, before
-  // the facilitator's answer (the window in which only the journal knows the payment is owed).
+  // the facilitator's answer (the window in which only the journal knows the payment is owed and
+  // keeps the tool's result).
   serve.facilitator.set_mode(FakeFacilitator::Mode::slow_settle);
   serve.facilitator.set_slow_delay(std::chrono::seconds(25));
   HttpReply interrupted;
@@ -125,7 +126,7 @@ TEST_CASE("a payment forwarded before a crash is settled when serve starts again
       [&] {
         auto rows = journal_rows(serve.journal_path());
         return serve.upstream_tool_calls("add") == 1 && serve.facilitator.settle_calls() == 1 &&
-               rows.size() == 1 && rows[0].state == "forwarded";
+               rows.size() == 1 && rows[0].state == "settling";
       },
       std::chrono::seconds(10));
   if (in_settlement)
@@ -149,7 +150,8 @@ TEST_CASE("a payment forwarded before a crash is settled when serve starts again
   CHECK_THAT(log, Catch::Contains("payment journal recovery: row 1 for tool add") &&
                       Catch::Contains("settled, transaction " +
                                       std::string(FakeFacilitator::kTransaction)));
-  CHECK_THAT(log, Catch::Contains("1 settled, 0 settlement failed, 0 abandoned, 0 left open"));
+  CHECK_THAT(
+      log, Catch::Contains("1 settled, 0 settlement failed, 0 abandoned, 0 pending, 0 left open"));
 
   // The restarted serve takes new paid calls as before.
   auto paid = result_of(mcp_post(
@@ -201,5 +203,6 @@ TEST_CASE("an older journal is migrated; a payment never forwarded is abandoned,
   CHECK_THAT(log, Catch::Contains("row 1 for tool add") && Catch::Contains("abandoned"));
   CHECK_THAT(log, Catch::Contains("row 2 for tool add") &&
                       Catch::Contains("check its settlement by hand"));
-  CHECK_THAT(log, Catch::Contains("0 settled, 0 settlement failed, 1 abandoned, 1 left open"));
+  CHECK_THAT(
+      log, Catch::Contains("0 settled, 0 settlement failed, 1 abandoned, 0 pending, 1 left open"));
 }
