@@ -11,28 +11,29 @@ Result<ToolPrice> offer_for(const ServeConfig& config, const std::string& tool,
   price.tool = tool;
   price.description = spec.description;
   price.usd = spec.usd;
+  price.settle_before = spec.settle_before;
   for (const AcceptedAsset& accepted : config.accept) {
     x402::PaymentRequirements requirement;
     requirement.scheme = "exact";
-    requirement.network = std::string(accepted.network->caip2);
-    requirement.asset = std::string(accepted.asset->address);
+    requirement.network = accepted.network.caip2;
+    requirement.asset = accepted.asset.address;
     requirement.pay_to = accepted.pay_to;
     requirement.max_timeout_seconds = config.max_timeout_seconds;
     if (spec.atomic) {
-      if (x402::find_asset(accepted.network->caip2, spec.asset) != accepted.asset)
+      if (!accepted_asset_named(accepted, spec.asset))
         continue;
       requirement.amount = x402::to_string(*spec.atomic);
     } else {
       auto atomic =
-          x402::usd_price_to_atomic(spec.usd, accepted.asset->decimals, accepted.asset->symbol);
+          x402::usd_price_to_atomic(spec.usd, accepted.asset.decimals, accepted.asset.symbol);
       if (!atomic.ok())
         return atomic.error();
       requirement.amount = x402::to_string(*atomic);
     }
-    if (accepted.network->family == x402::NetworkFamily::evm) {
+    if (accepted.network.family == x402::NetworkFamily::evm) {
       // EIP-712 domain of the token: x402 exact EVM scheme, extra.name / extra.version.
-      requirement.extra["name"] = accepted.asset->eip712_name;
-      requirement.extra["version"] = accepted.asset->eip712_version;
+      requirement.extra["name"] = accepted.asset.eip712_name;
+      requirement.extra["version"] = accepted.asset.eip712_version;
     } else {
       if (fee_payer.empty()) {
         return make_error("config.invalid",
@@ -42,8 +43,13 @@ Result<ToolPrice> offer_for(const ServeConfig& config, const std::string& tool,
       }
       requirement.extra["feePayer"] = fee_payer;
     }
+    // x402 exact scheme, "Payment Flow": settling before the resource is "upfront", stated on
+    // the wire so that buyers know (absent means "authorization": settle after).
+    if (spec.settle_before)
+      requirement.extra["paymentFlow"] = "upfront";
     requirement.has_extra = true;
     price.accepts.push_back(std::move(requirement));
+    price.assets.push_back(accepted.asset);
   }
   return price;
 }
@@ -99,11 +105,11 @@ std::string format_price_table(const ServeConfig& config, const PriceTable& tabl
     line += usd;
     if (price != nullptr) {
       bool first = true;
-      for (const auto& r : price->accepts) {
-        const x402::Asset* asset = x402::find_asset(r.network, r.asset);
-        line += (first ? "" : ", ") + r.amount + " " +
-                (asset ? std::string(asset->symbol) : r.asset) + " on " +
-                x402::to_v1_name(r.network);
+      for (std::size_t i = 0; i < price->accepts.size(); ++i) {
+        const auto& r = price->accepts[i];
+        const std::string v1_name = x402::to_v1_name(r.network);
+        line += (first ? "" : ", ") + r.amount + " " + price->assets[i].symbol + " on " +
+                (v1_name.empty() ? r.network : v1_name);
         first = false;
       }
     }

@@ -18,6 +18,8 @@ struct ToolPrice {
   std::string description;
   std::string usd;  // as written, for display ("" for an atomic price)
   std::vector<x402::PaymentRequirements> accepts;
+  std::vector<x402::AssetInfo> assets;  // the token of each requirement, in the same order
+  bool settle_before = false;
 };
 
 class PriceTable {

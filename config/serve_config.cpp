@@ -1,5 +1,7 @@
 #include "config/serve_config.h"
 
+#include <cctype>
+
 #include "config/yaml_fields.h"
 #include "x402/price.h"
 
@@ -19,6 +21,25 @@ bool is_solana_address(std::string_view text) {
          text.find_first_not_of(alphabet) == std::string_view::npos;
 }
 
+}  // namespace
+
+bool accepted_asset_named(const AcceptedAsset& accepted, std::string_view symbol_or_address) {
+  auto lower = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  if (lower(accepted.asset.symbol) == lower(symbol_or_address))
+    return true;
+  // EVM addresses compare case-insensitively; Solana's base58 is case-sensitive.
+  return accepted.network.family == x402::NetworkFamily::evm
+             ? lower(accepted.asset.address) == lower(symbol_or_address)
+             : accepted.asset.address == symbol_or_address;
+}
+
+namespace {
+
 const char* family_key(x402::NetworkFamily family) {
   return family == x402::NetworkFamily::evm ? "eip155" : "solana";
 }
@@ -36,7 +57,7 @@ class Loader {
             root, "",
             {"listen", "upstream", "facilitator", "pay_to", "accept", "tools", "default",
              "body_limit", "read_timeout", "max_timeout_seconds", "clock_skew", "journal",
-             "log_level", "threads", "admin", "limits", "shutdown_grace", "accounts"});
+             "log_level", "threads", "admin", "limits", "shutdown_grace", "accounts", "rpc"});
         !s.ok()) {
       return s.error();
     }
@@ -44,8 +65,9 @@ class Loader {
       return s.error();
     if (auto s = read_accounts_config(fields_, root, config_->accounts); !s.ok())
       return s.error();
-    for (auto step : {&Loader::read_scalars, &Loader::read_upstream, &Loader::read_facilitator,
-                      &Loader::read_pay_to, &Loader::read_accept, &Loader::read_tools}) {
+    for (auto step :
+         {&Loader::read_scalars, &Loader::read_upstream, &Loader::read_facilitator,
+          &Loader::read_pay_to, &Loader::read_accept, &Loader::read_rpc, &Loader::read_tools}) {
       if (auto s = (this->*step)(root); !s.ok())
         return s.error();
     }
@@ -304,7 +326,9 @@ class Loader {
     for (std::size_t i = 0; i < node.size(); ++i) {
       std::string key = "accept[" + std::to_string(i) + "]";
       const YAML::Node& entry = node[i];
-      if (auto s = fields_.only_keys(entry, key, {"network", "asset"}); !s.ok())
+      if (auto s = fields_.only_keys(entry, key,
+                                     {"network", "asset", "symbol", "decimals", "name", "version"});
+          !s.ok())
         return s;
       if (!entry["network"] || !entry["asset"]) {
         return fields_.error_at(entry, key, "expected both network and asset");
@@ -312,32 +336,118 @@ class Loader {
       auto network_name = fields_.scalar(entry["network"], key + ".network", "a network name");
       if (!network_name.ok())
         return network_name.error();
-      const x402::Network* network = x402::find_network(*network_name);
-      if (network == nullptr) {
+      auto network = x402::describe_network(*network_name);
+      if (!network) {
         return fields_.error_at(entry["network"], key + ".network",
                                 "unknown network " + quote_value(*network_name) +
-                                    "; expected a v1 name like base-sepolia or a CAIP-2 id");
+                                    "; expected a v1 name like base-sepolia or a CAIP-2 id like "
+                                    "eip155:31337 or solana:<genesis hash prefix>");
       }
       auto asset_name =
           fields_.scalar(entry["asset"], key + ".asset", "an asset symbol or address");
       if (!asset_name.ok())
         return asset_name.error();
-      const x402::Asset* asset = x402::find_asset(network->caip2, *asset_name);
-      if (asset == nullptr) {
-        return fields_.error_at(
-            entry["asset"], key + ".asset",
-            "unknown asset " + quote_value(*asset_name) + " on " + std::string(network->caip2));
-      }
-      auto pay_to = config_->pay_to.find(family_key(network->family));
+      auto asset = read_asset(entry, key, *network, *asset_name);
+      if (!asset.ok())
+        return asset.error();
+      const char* family = family_key(network->family);
+      auto pay_to = config_->pay_to.find(family);
       if (pay_to == config_->pay_to.end()) {
         return fields_.error_at(entry, key,
-                                std::string("no pay_to.") + family_key(network->family) +
-                                    " address to receive payments on " +
-                                    std::string(network->caip2));
+                                std::string("no pay_to.") + family +
+                                    " address to receive payments on " + network->caip2);
       }
-      config_->accept.push_back(AcceptedAsset{network, asset, pay_to->second});
+      config_->accept.push_back(AcceptedAsset{*network, std::move(asset).value(), pay_to->second});
     }
     return ok_status();
+  }
+
+  Status read_rpc(const YAML::Node& root) {
+    YAML::Node node = root["rpc"];
+    if (!node)
+      return ok_status();
+    if (!node.IsMap()) {
+      return fields_.error_at(node, "rpc",
+                              "expected a map of network to JSON-RPC URL, e.g. "
+                              "{ \"eip155:84532\": https://sepolia.base.org }");
+    }
+    for (const auto& item : node) {
+      auto name = fields_.scalar(item.first, "rpc", "a network");
+      if (!name.ok())
+        return name.error();
+      auto network = x402::describe_network(*name);
+      if (!network) {
+        return fields_.error_at(
+            item.first, "rpc." + *name,
+            "unknown network " + quote_value(*name) + "; expected a v1 name or a CAIP-2 id");
+      }
+      auto url = fields_.scalar(item.second, "rpc." + *name, "an http(s):// URL");
+      if (!url.ok())
+        return url.error();
+      if (!url->starts_with("http://") && !url->starts_with("https://")) {
+        return fields_.error_at(item.second, "rpc." + *name,
+                                "expected an http(s):// URL, got " + quote_value(*url));
+      }
+      config_->rpc[network->caip2] = *url;
+    }
+    return ok_status();
+  }
+
+  // The token: the registry's, with the entry's own keys over it; a token the registry does not
+  // know needs its address and decimals (and, on EVM, the EIP-712 name and version its
+  // signatures use: x402 exact EVM extra.name / extra.version).
+  Result<x402::AssetInfo> read_asset(const YAML::Node& entry, const std::string& key,
+                                     const x402::NetworkInfo& network, const std::string& name) {
+    std::optional<x402::AssetInfo> known = x402::builtin_asset(network.caip2, name);
+    x402::AssetInfo asset;
+    if (known) {
+      asset = *known;
+    } else {
+      const bool evm = network.family == x402::NetworkFamily::evm;
+      if (evm ? !is_evm_address(name) : !is_solana_address(name)) {
+        return fields_.error_at(
+            entry["asset"], key + ".asset",
+            "unknown asset " + quote_value(name) + " on " + network.caip2 +
+                (evm ? "; expected a built-in symbol or a token address (0x and 40 hex digits)"
+                     : "; expected a built-in symbol or an SPL mint address"));
+      }
+      asset.network = network.caip2;
+      asset.address = name;
+      asset.symbol = name;
+    }
+    if (auto node = entry["symbol"]) {
+      auto v = fields_.scalar(node, key + ".symbol", "a token symbol");
+      if (!v.ok())
+        return v.error();
+      asset.symbol = *v;
+    }
+    if (auto node = entry["decimals"]) {
+      auto v = fields_.unsigned_integer(node, key + ".decimals");
+      if (!v.ok())
+        return v.error();
+      if (*v > 36)
+        return fields_.error_at(node, key + ".decimals", "expected 0 to 36");
+      asset.decimals = static_cast<unsigned>(*v);
+    } else if (!known) {
+      return fields_.error_at(entry, key + ".decimals",
+                              "missing: a token the registry does not know needs its decimals");
+    }
+    for (auto [field, target] :
+         {std::pair{"name", &asset.eip712_name}, std::pair{"version", &asset.eip712_version}}) {
+      if (auto node = entry[field]) {
+        auto v = fields_.scalar(node, key + "." + field, "text");
+        if (!v.ok())
+          return v.error();
+        *target = *v;
+      }
+    }
+    if (network.family == x402::NetworkFamily::evm &&
+        (asset.eip712_name.empty() || asset.eip712_version.empty())) {
+      return fields_.error_at(entry, key,
+                              "an EIP-3009 token needs its EIP-712 domain: set name and version "
+                              "as the token's name() and version() return them");
+    }
+    return asset;
   }
 
   Result<PriceSpec> read_price(const YAML::Node& node, const std::string& key) {
@@ -361,7 +471,8 @@ class Loader {
     }
     if (!node.IsMap())
       return fields_.error_at(node, key, std::string("expected ") + expected);
-    if (auto s = fields_.only_keys(node, key, {"price", "description", "amount", "asset"});
+    if (auto s =
+            fields_.only_keys(node, key, {"price", "description", "amount", "asset", "settle"});
         !s.ok()) {
       return s.error();
     }
@@ -371,11 +482,24 @@ class Loader {
         return v.error();
       spec.description = *v;
     }
+    if (auto settle = node["settle"]) {
+      auto v = fields_.scalar(settle, key + ".settle", "after or before");
+      if (!v.ok())
+        return v.error();
+      if (*v != "after" && *v != "before") {
+        return fields_.error_at(settle, key + ".settle",
+                                "expected after (settle once the tool answered) or before "
+                                "(settle first), got " +
+                                    quote_value(*v));
+      }
+      spec.settle_before = *v == "before";
+    }
     if (auto p = node["price"]) {
       auto inner = read_price(p, key + ".price");
       if (!inner.ok())
         return inner.error();
       inner->description = spec.description;
+      inner->settle_before = spec.settle_before;
       return inner;
     }
     if (!node["amount"] || !node["asset"]) {
@@ -395,9 +519,8 @@ class Loader {
     if (!asset.ok())
       return asset.error();
     bool accepted = false;
-    for (const auto& a : config_->accept) {
-      accepted = accepted || x402::find_asset(a.network->caip2, *asset) == a.asset;
-    }
+    for (const auto& a : config_->accept)
+      accepted = accepted || accepted_asset_named(a, *asset);
     if (!accepted) {
       return fields_.error_at(node["asset"], key + ".asset",
                               "asset " + quote_value(*asset) + " is not in the accept list");

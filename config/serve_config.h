@@ -42,10 +42,11 @@ struct FacilitatorConfig {
   std::string solana_fee_payer;          // embedded: fee payer address it manages
 };
 
-// One (network, asset) buyers may pay with, resolved through the registry.
+// One (network, asset) buyers may pay with: from the built-in registry, or configured (any EVM
+// chain by CAIP-2 id and any EIP-3009 token; any Solana cluster and SPL mint).
 struct AcceptedAsset {
-  const x402::Network* network = nullptr;
-  const x402::Asset* asset = nullptr;
+  x402::NetworkInfo network;
+  x402::AssetInfo asset;
   std::string pay_to;
 };
 
@@ -56,6 +57,9 @@ struct PriceSpec {
   std::optional<x402::Amount> atomic;  // {amount: "1000", asset: …}
   std::string asset;                   // with `atomic`: symbol or address it applies to
   std::string description;
+  // settle: before — settle first and forward only a settled payment (x402 paymentFlow
+  // "upfront"): for slow tools, and for Solana, whose blockhash lives about a minute.
+  bool settle_before = false;
   int line = 0;  // where it was written, for messages
 };
 
@@ -66,6 +70,9 @@ struct ServeConfig {
   FacilitatorConfig facilitator;
   std::map<std::string, std::string> pay_to;  // "eip155" / "solana" → address
   std::vector<AcceptedAsset> accept;          // preference order
+  // Optional JSON-RPC node per network (CAIP-2 → URL): serve proves a settlement whose outcome
+  // the facilitator left unknown from the chain itself.
+  std::map<std::string, std::string> rpc;
   std::map<std::string, PriceSpec> tools;
   PriceSpec default_price;  // free unless set
   std::size_t body_limit = 4 * 1024 * 1024;
@@ -78,6 +85,10 @@ struct ServeConfig {
   OperationsConfig operations;  // admin endpoints, connection limits, shutdown grace
   AccountsConfig accounts;      // prepaid credit for API-key and JWT callers (off when absent)
 };
+
+// Whether `symbol_or_address` names this accepted asset (symbol case-insensitive; EVM address
+// case-insensitive, Solana mint exact).
+bool accepted_asset_named(const AcceptedAsset& accepted, std::string_view symbol_or_address);
 
 // Errors name the file, line, column and key, and say what was expected:
 //   proxy.yaml:7:9: tools.add: expected a price like "$0.001", …, got "0.001$"

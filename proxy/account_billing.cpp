@@ -133,15 +133,14 @@ Result<ToolOffer> AccountBilling::topup_offer(const json::object& arguments) con
   offer.tool = config_.topup_tool;
   offer.description = "Prepaid credit top-up of " + text;
   offer.usd = text;
-  for (x402::PaymentRequirements requirement : topup_template_) {
-    const x402::Asset* asset = x402::find_asset(requirement.network, requirement.asset);
-    if (asset == nullptr)
-      continue;
-    auto atomic = x402::usd_price_to_atomic(text, asset->decimals);
+  for (std::size_t i = 0; i < topup_template_.size() && i < topup_assets_.size(); ++i) {
+    x402::PaymentRequirements requirement = topup_template_[i];
+    auto atomic = x402::usd_price_to_atomic(text, topup_assets_[i].decimals);
     if (!atomic.ok())
       continue;
     requirement.amount = x402::to_string(*atomic);
     offer.accepts.push_back(std::move(requirement));
+    offer.assets.push_back(topup_assets_[i]);
   }
   if (offer.accepts.empty())
     return make_error("topup.amount", "no accepted asset can carry " + text);
@@ -151,7 +150,14 @@ Result<ToolOffer> AccountBilling::topup_offer(const json::object& arguments) con
 void AccountBilling::credit_topup(const std::string& account, json::object& result,
                                   const x402::PaymentRequirements& paid,
                                   const std::string& payment_id) {
-  const x402::Asset* asset = x402::find_asset(paid.network, paid.asset);
+  // The paid token, as the offer named it (the same network and address as a template entry).
+  const x402::AssetInfo* asset = nullptr;
+  for (std::size_t i = 0; i < topup_template_.size() && i < topup_assets_.size(); ++i) {
+    if (x402::to_caip2(topup_template_[i].network) == x402::to_caip2(paid.network) &&
+        topup_template_[i].asset == paid.asset) {
+      asset = &topup_assets_[i];
+    }
+  }
   auto amount = x402::parse_amount(paid.amount);
   std::string text;
   bool failed = asset == nullptr || !amount.ok() || asset->symbol != config_.asset;

@@ -50,8 +50,10 @@ class AccountBilling {
   boost::json::array billing_tool_definitions() const;
   // Top-up offers: `one_dollar` is the accept list priced at $1 (extra filled: EIP-712 domain,
   // Solana fee payer); topup_offer() prices it at the amount the caller asks for.
-  void set_topup_template(std::vector<x402::PaymentRequirements> one_dollar) {
+  void set_topup_template(std::vector<x402::PaymentRequirements> one_dollar,
+                          std::vector<x402::AssetInfo> assets) {
     topup_template_ = std::move(one_dollar);
+    topup_assets_ = std::move(assets);
   }
   // arguments.amount: "$5" (a dollar amount, at most $10,000). Reason "topup.amount".
   Result<ToolOffer> topup_offer(const boost::json::object& arguments) const;
@@ -72,6 +74,7 @@ class AccountBilling {
   std::unique_ptr<accounts::AccountStore> store_;
   std::shared_ptr<accounts::JwtVerifier> jwt_;  // null without accounts.jwt
   std::vector<x402::PaymentRequirements> topup_template_;
+  std::vector<x402::AssetInfo> topup_assets_;  // the token of each template requirement
 };
 
 }  // namespace x402proxy::proxy

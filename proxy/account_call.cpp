@@ -27,11 +27,10 @@ namespace {
 
 // The tool's price in the accounts' asset: the first offer in that asset.
 std::optional<x402::Amount> price_in(const ToolOffer& offer, const std::string& asset_symbol) {
-  for (const auto& requirement : offer.accepts) {
-    const x402::Asset* asset = x402::find_asset(requirement.network, requirement.asset);
-    if (asset == nullptr || asset->symbol != asset_symbol)
+  for (std::size_t i = 0; i < offer.accepts.size() && i < offer.assets.size(); ++i) {
+    if (offer.assets[i].symbol != asset_symbol)
       continue;
-    if (auto amount = x402::parse_amount(requirement.amount); amount.ok())
+    if (auto amount = x402::parse_amount(offer.accepts[i].amount); amount.ok())
       return *amount;
   }
   return std::nullopt;

@@ -62,8 +62,8 @@ Result<CheckedPayment> check_payment_locally(const x402::PaymentPayload& payment
     return make_error("unsupported_scheme",
                       "only the exact scheme is accepted, not " + required.scheme);
   }
-  const x402::Network* network = x402::find_network(required.network);
-  if (network == nullptr)
+  auto network = x402::describe_network(required.network);
+  if (!network)
     return make_error("invalid_network", "unknown network " + required.network);
   if (network->family == x402::NetworkFamily::evm) {
     return check_evm(payment, required, now_unix, clock_skew.count());

@@ -125,6 +125,15 @@ PaidCall::Request PaidCall::upstream_request() {
 }
 
 net::awaitable<bool> PaidCall::run() {
+  if (offer_.accepts.empty()) {
+    // Every way to pay is on a network whose facilitator data (the Solana fee payer) is not
+    // known yet: nothing can be offered or verified.
+    record_.outcome = "facilitator_unavailable";
+    co_return co_await reply_rpc_error(
+        rpc_code::facilitator_unavailable,
+        "payment service unavailable: the facilitator has not answered yet, so no payment can be "
+        "offered for this tool; retry shortly");
+  }
   auto extracted = extract_payment(call_, request_);
   if (!extracted.ok()) {
     record_.outcome = "payment_rejected";

@@ -4,9 +4,12 @@ namespace x402proxy::proxy {
 
 PriceBook::PriceBook(const config::PriceTable& table) : table_(table) {
   for (const auto& [name, price] : table_.tools())
-    offers_[name] = ToolOffer{price.tool, price.description, price.usd, price.accepts};
-  if (const auto* price = table_.default_price())
-    default_offer_ = ToolOffer{"", price->description, price->usd, price->accepts};
+    offers_[name] = ToolOffer{price.tool,    price.description, price.usd,
+                              price.accepts, price.assets,      price.settle_before};
+  if (const auto* price = table_.default_price()) {
+    default_offer_ = ToolOffer{
+        "", price->description, price->usd, price->accepts, price->assets, price->settle_before};
+  }
 }
 
 const ToolOffer* PriceBook::find(std::string_view tool) const {

@@ -21,6 +21,7 @@ struct ToolOffer {
   std::string description;
   std::string usd;  // as written ("$0.001"), for logs; "" for an atomic price
   std::vector<x402::PaymentRequirements> accepts;
+  std::vector<x402::AssetInfo> assets;  // the token of each requirement, in the same order
   // settle: before (x402 paymentFlow "upfront"): settle first, forward only a settled payment.
   bool settle_before = false;
 };

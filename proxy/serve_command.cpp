@@ -16,6 +16,8 @@
 #include "config/serve_config.h"
 #include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/remote_facilitator.h"
+#include "proxy/chain_provers.h"
+#include "proxy/facilitator_watch.h"
 #include "proxy/ledger_prover.h"
 #include "proxy/listener.h"
 #include "proxy/local_payment_check.h"
@@ -25,30 +27,7 @@
 namespace x402proxy::proxy {
 namespace net = boost::asio;
 
-namespace {
-
-// The Solana fee payer a remote facilitator manages, from its /supported (research §2.3).
-std::string solana_fee_payer_from(const x402::SupportedResponse& supported,
-                                  const std::string& network) {
-  for (const auto& kind : supported.kinds) {
-    if (kind.network != network || !kind.extra)
-      continue;
-    if (auto* payer = kind.extra->if_contains("feePayer"); payer && payer->is_string()) {
-      return std::string(payer->get_string());
-    }
-  }
-  return {};
-}
-
-bool accepts_solana(const config::ServeConfig& config) {
-  for (const auto& accepted : config.accept) {
-    if (accepted.network->family == x402::NetworkFamily::solana)
-      return true;
-  }
-  return false;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int run_serve_command(const std::string& config_path) {
   auto loaded = config::load_serve_config(config_path);
@@ -136,36 +115,52 @@ int run_serve_command(const std::string& config_path) {
     state->facilitator = *created;
   }
 
-  std::string fee_payer;
-  if (accepts_solana(*cfg)) {
-    // Solana requirements must name the facilitator's fee payer: ask it once, at start-up.
-    std::optional<facilitator::FacilitatorResult<x402::SupportedResponse>> answer;
-    net::co_spawn(
-        context,
-        [&]() -> net::awaitable<void> { answer.emplace(co_await state->facilitator->supported()); },
-        net::detached);
-    context.run();
-    context.restart();
-    if (!answer || !answer->ok()) {
-      std::fprintf(stderr, "x402-mcp-proxy serve: cannot read the facilitator's /supported: %s\n",
-                   answer ? answer->error().message.c_str() : "no answer");
+  // What the facilitator supports decides what serve can offer (x402 v2 §7.3): an accepted
+  // network it does not support is a start-up error; a facilitator not reachable yet is asked
+  // again in the background while /readyz says 503.
+  std::vector<std::string> accepted_networks;
+  std::string solana_network;
+  for (const auto& accepted : cfg->accept) {
+    if (std::find(accepted_networks.begin(), accepted_networks.end(), accepted.network.caip2) ==
+        accepted_networks.end())
+      accepted_networks.push_back(accepted.network.caip2);
+    if (accepted.network.family == x402::NetworkFamily::solana && solana_network.empty())
+      solana_network = accepted.network.caip2;
+  }
+  auto watch = std::make_shared<FacilitatorWatch>(context.get_executor(), state->facilitator,
+                                                  accepted_networks);
+  std::optional<Status> known;
+  net::co_spawn(
+      context, [&]() -> net::awaitable<void> { known.emplace(co_await watch->refresh()); },
+      net::detached);
+  context.run();
+  context.restart();
+  if (known && !known->ok()) {
+    if (known->error().reason == "facilitator.unsupported") {
+      std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", known->error().message.c_str());
       return 2;
     }
-    for (const auto& accepted : cfg->accept) {
-      if (accepted.network->family != x402::NetworkFamily::solana)
-        continue;
-      fee_payer = solana_fee_payer_from(**answer, std::string(accepted.network->caip2));
-    }
+    spdlog::warn(
+        "facilitator {} not reachable yet ({}); serve starts, priced calls are refused "
+        "and /readyz answers 503 until it answers",
+        facilitator_name, known->error().message);
   }
-  auto book = build_price_book(*cfg, fee_payer);
+  std::function<std::string()> fee_payer = [watch, solana_network] {
+    return solana_network.empty() ? std::string() : watch->fee_payer(solana_network);
+  };
+  auto book = build_price_book(*cfg, fee_payer());
   if (!book.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", book.error().message.c_str());
     return 2;
   }
   state->prices.store(*book);
   state->reload = make_price_reloader(config_path, cfg, fee_payer, *state);
-  state->facilitator_ready =
-      make_facilitator_readiness(state->facilitator, std::chrono::seconds(5));
+  state->facilitator_ready = [watch]() -> net::awaitable<Status> { co_return watch->ready(); };
+  if (!solana_network.empty() && fee_payer().empty()) {
+    spdlog::warn(
+        "the facilitator's Solana fee payer is not known yet: Solana offers are left out "
+        "until it is");
+  }
   apply_connection_limits(*cfg, *state);
   auto admin_token = load_admin_token(cfg->operations.admin);
   if (!admin_token.ok()) {
@@ -186,25 +181,17 @@ int run_serve_command(const std::string& config_path) {
   SettlementOptions settlement_options;
   settlement_options.call_wait = cfg->facilitator.settle_timeout;
   settlement_options.request_timeout = cfg->facilitator.settle_request_timeout;
+  if (!prover && !cfg->rpc.empty()) {
+    auto provers = ChainProvers::create(context.get_executor(), cfg->rpc);
+    if (!provers.ok()) {
+      std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", provers.error().message.c_str());
+      return 2;
+    }
+    prover = std::move(provers).value();
+  }
   state->settlement = std::make_shared<SettlementService>(
       context.get_executor(), state->facilitator, state->journal, state->metrics,
       settlement_options, prover);
-  // Every payment the journal still locks stays locked across the restart.
-  if (auto locked = state->journal->locked_payments(static_cast<std::int64_t>(std::time(nullptr)));
-      locked.ok()) {
-    for (const JournalEntry& entry : *locked) {
-      if (settlement_open(entry.state)) {
-        (void)state->replay_guard->try_reserve(entry.replay_key, ReplayGuard::Clock::now());
-      } else {
-        const auto left = std::chrono::seconds(std::max<std::int64_t>(
-            entry.valid_until - static_cast<std::int64_t>(std::time(nullptr)), 0));
-        state->replay_guard->mark_consumed(entry.replay_key, ReplayGuard::Clock::now() + left);
-      }
-    }
-  } else {
-    std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", locked.error().message.c_str());
-    return 2;
-  }
   // Payments a previous run left open are finished before any new call is accepted, as far as
   // a bounded first pass gets (DESIGN, paywall pipeline step 7); the reconciler goes on with the
   // rest, and a buyer retrying meanwhile is told the settlement is pending.
@@ -224,6 +211,24 @@ int run_serve_command(const std::string& config_path) {
     state->metrics->count_recovered("pending", recovery->pending);
     state->metrics->count_recovered("left_open", recovery->left_open);
   }
+  // Every payment the journal still locks stays locked across the restart (after recovery, so
+  // that what it abandoned is free again).
+  if (auto locked = state->journal->locked_payments(static_cast<std::int64_t>(std::time(nullptr)));
+      locked.ok()) {
+    for (const JournalEntry& entry : *locked) {
+      if (settlement_open(entry.state)) {
+        (void)state->replay_guard->try_reserve(entry.replay_key, ReplayGuard::Clock::now());
+      } else {
+        const auto left = std::chrono::seconds(std::max<std::int64_t>(
+            entry.valid_until - static_cast<std::int64_t>(std::time(nullptr)), 0));
+        state->replay_guard->mark_consumed(entry.replay_key, ReplayGuard::Clock::now() + left);
+      }
+    }
+  } else {
+    std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", locked.error().message.c_str());
+    return 2;
+  }
+
   state->upstream = std::make_shared<UpstreamPool>(context.get_executor(), *endpoint,
                                                    state->options.upstream_connect_timeout);
 
@@ -257,9 +262,9 @@ int run_serve_command(const std::string& config_path) {
     one_dollar.usd = "$1";
     topup_config.tools = {{cfg->accounts.topup_tool, one_dollar}};
     topup_config.default_price = config::PriceSpec{};
-    if (auto table = config::build_price_table(topup_config, fee_payer); table.ok()) {
+    if (auto table = config::build_price_table(topup_config, fee_payer()); table.ok()) {
       if (const auto* price = table->find(cfg->accounts.topup_tool))
-        state->accounts->set_topup_template(price->accepts);
+        state->accounts->set_topup_template(price->accepts, price->assets);
     }
     spdlog::info("accounts: prepaid credit in {} ({}), API keys{}", cfg->accounts.ledger,
                  cfg->accounts.asset, cfg->accounts.jwt.enabled() ? " and JWTs" : "");
@@ -278,6 +283,12 @@ int run_serve_command(const std::string& config_path) {
   std::fflush(stderr);
 
   state->settlement->start();
+  // A change in what the facilitator names (its Solana fee payer, once it is reachable) rebuilds
+  // the offers from the file, as a reload does.
+  watch->start([state] {
+    spdlog::info("facilitator: its fee payers changed; rebuilding the offers");
+    (void)state->reload();
+  });
   if (stdio_bridge)
     stdio_bridge->start_accepting();
   net::co_spawn(context, (*listener)->run(state, state->admin.on_main_port, true), net::detached);
@@ -323,6 +334,7 @@ int run_serve_command(const std::string& config_path) {
                         if (admin_listener)
                           admin_listener->close();
                         hangup.cancel();
+                        watch->stop();
                       },
                       cfg->operations.shutdown_grace),
                   net::detached);

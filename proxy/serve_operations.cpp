@@ -16,6 +16,18 @@ namespace net = boost::asio;
 
 Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeConfig& config,
                                                           const std::string& solana_fee_payer) {
+  if (solana_fee_payer.empty()) {
+    // Solana offers must name the facilitator's fee payer; until it is known they are left out
+    // (a tool with no offer left is refused as "facilitator unavailable").
+    config::ServeConfig without_solana = config;
+    std::erase_if(without_solana.accept, [](const config::AcceptedAsset& accepted) {
+      return accepted.network.family == x402::NetworkFamily::solana;
+    });
+    auto table = config::build_price_table(without_solana, {});
+    if (!table.ok())
+      return table.error();
+    return std::make_shared<const PriceBook>(*table);
+  }
   auto table = config::build_price_table(config, solana_fee_payer);
   if (!table.ok())
     return table.error();
@@ -24,7 +36,8 @@ Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeCon
 
 std::function<Status()> make_price_reloader(std::string config_path,
                                             std::shared_ptr<const config::ServeConfig> running,
-                                            std::string solana_fee_payer, ServeState& state) {
+                                            std::function<std::string()> solana_fee_payer,
+                                            ServeState& state) {
   return [config_path, running, solana_fee_payer, &state]() -> Status {
     auto loaded = config::load_serve_config(config_path);
     if (!loaded.ok()) {
@@ -33,7 +46,7 @@ std::function<Status()> make_price_reloader(std::string config_path,
       return loaded.error();
     }
     const config::ServeConfig& next = **loaded;
-    auto book = build_price_book(next, solana_fee_payer);
+    auto book = build_price_book(next, solana_fee_payer());
     if (!book.ok()) {
       state.metrics->count_config_reload(false);
       spdlog::error("reload refused, the running config stays: {}", book.error().message);
@@ -93,31 +106,6 @@ void apply_connection_limits(const config::ServeConfig& config, ServeState& stat
   state.options.header_limit = limits.header_limit;
   if (limits.rate_per_ip > 0)
     state.rate_limiter = std::make_shared<RateLimiter>(limits.rate_per_ip, limits.burst);
-}
-
-std::function<net::awaitable<Status>()> make_facilitator_readiness(
-    std::shared_ptr<facilitator::Facilitator> facilitator, std::chrono::seconds fresh_for) {
-  struct Cache {
-    std::mutex mutex;
-    std::chrono::steady_clock::time_point checked{};
-    Status last = make_error("facilitator.unknown", "not checked yet");
-  };
-  auto cache = std::make_shared<Cache>();
-  return [facilitator, fresh_for, cache]() -> net::awaitable<Status> {
-    {
-      std::lock_guard lock(cache->mutex);
-      if (std::chrono::steady_clock::now() - cache->checked < fresh_for)
-        co_return cache->last;
-    }
-    auto answer = co_await facilitator->supported();
-    Status status = ok_status();
-    if (!answer.ok())
-      status = make_error("facilitator.unreachable", answer.error().message);
-    std::lock_guard lock(cache->mutex);
-    cache->checked = std::chrono::steady_clock::now();
-    cache->last = status;
-    co_return status;
-  };
 }
 
 net::awaitable<void> drain_and_stop(net::io_context& context, ServeState& state,

@@ -17,7 +17,8 @@
 
 namespace x402proxy::proxy {
 
-// The price list of a validated config. `solana_fee_payer` as for config::build_price_table.
+// The price list of a validated config. `solana_fee_payer` as for config::build_price_table;
+// while it is unknown ("") the Solana offers are left out.
 Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeConfig& config,
                                                           const std::string& solana_fee_payer);
 
@@ -27,18 +28,14 @@ Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeCon
 // logged as not applied. An invalid file changes nothing; the error names file, line and key.
 std::function<Status()> make_price_reloader(std::string config_path,
                                             std::shared_ptr<const config::ServeConfig> running,
-                                            std::string solana_fee_payer, ServeState& state);
+                                            std::function<std::string()> solana_fee_payer,
+                                            ServeState& state);
 
 // The admin bearer token from admin.token_env or admin.token_file ("" when neither is set).
 Result<std::string> load_admin_token(const config::AdminConfig& admin);
 
 // Copies the config's limits and timeouts into the state's options (and the rate limiter).
 void apply_connection_limits(const config::ServeConfig& config, ServeState& state);
-
-// Readiness of the facilitator: its /supported answered within the last `fresh_for`, asked again
-// when older (at most one question in flight per check).
-std::function<boost::asio::awaitable<Status>()> make_facilitator_readiness(
-    std::shared_ptr<facilitator::Facilitator> facilitator, std::chrono::seconds fresh_for);
 
 // SIGTERM: stop accepting (`stop_accepting`), let requests in flight finish within `grace`, then
 // stop the io_context. Logs what it waited for and what it cut.

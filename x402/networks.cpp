@@ -105,6 +105,53 @@ std::string to_v1_name(std::string_view caip2_or_v1_name) {
   return {};
 }
 
+std::optional<NetworkInfo> describe_network(std::string_view caip2_or_v1_name) {
+  if (const Network* known = find_network(caip2_or_v1_name)) {
+    return NetworkInfo{std::string(known->caip2),
+                       std::string(known->v1_name),
+                       known->family,
+                       known->evm_chain_id,
+                       known->testnet,
+                       true};
+  }
+  // CAIP-2: namespace ":" reference. eip155 references are decimal chain ids (CAIP-3);
+  // solana references are the first 32 characters of the genesis hash, in base58 (CAIP-30).
+  constexpr std::string_view evm_prefix = "eip155:";
+  constexpr std::string_view solana_prefix = "solana:";
+  if (caip2_or_v1_name.starts_with(evm_prefix)) {
+    std::string_view digits = caip2_or_v1_name.substr(evm_prefix.size());
+    if (digits.empty() || digits.size() > 19 || (digits.size() > 1 && digits.front() == '0') ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    std::uint64_t id = 0;
+    for (char c : digits)
+      id = id * 10 + static_cast<std::uint64_t>(c - '0');
+    if (id == 0)
+      return std::nullopt;
+    return NetworkInfo{std::string(caip2_or_v1_name), "", NetworkFamily::evm, id, false, false};
+  }
+  if (caip2_or_v1_name.starts_with(solana_prefix)) {
+    std::string_view reference = caip2_or_v1_name.substr(solana_prefix.size());
+    constexpr std::string_view base58 =
+        "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    if (reference.size() != 32 || reference.find_first_not_of(base58) != std::string_view::npos)
+      return std::nullopt;
+    return NetworkInfo{std::string(caip2_or_v1_name), "", NetworkFamily::solana, 0, false, false};
+  }
+  return std::nullopt;
+}
+
+std::optional<AssetInfo> builtin_asset(std::string_view network,
+                                       std::string_view symbol_or_address) {
+  const Asset* known = find_asset(network, symbol_or_address);
+  if (known == nullptr)
+    return std::nullopt;
+  return AssetInfo{std::string(known->network),     std::string(known->symbol),
+                   std::string(known->address),     known->decimals,
+                   std::string(known->eip712_name), std::string(known->eip712_version)};
+}
+
 const Asset* find_asset(std::string_view network_id, std::string_view symbol_or_address) {
   const Network* network = find_network(network_id);
   if (network == nullptr || symbol_or_address.empty())

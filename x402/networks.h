@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,31 @@ struct Asset {
                                     // Base Sepolia); empty for Solana
   std::string_view eip712_version;  // EVM EIP-712 domain version ("2"); empty for Solana
 };
+
+// A network as the seller side uses it: a built-in one, or any EVM chain named by its CAIP-2 id
+// ("eip155:31337") or Solana cluster ("solana:" + the first 32 characters of its genesis hash),
+// so that operators can accept chains the registry does not list.
+struct NetworkInfo {
+  std::string caip2;
+  std::string v1_name;  // empty when x402 v1 has no name for it
+  NetworkFamily family = NetworkFamily::evm;
+  std::uint64_t evm_chain_id = 0;
+  bool testnet = false;
+  bool builtin = false;
+};
+std::optional<NetworkInfo> describe_network(std::string_view caip2_or_v1_name);
+
+// A token as an offer needs it: a built-in one, or one the operator configured.
+struct AssetInfo {
+  std::string network;  // CAIP-2
+  std::string symbol;
+  std::string address;
+  unsigned decimals = 0;
+  std::string eip712_name;
+  std::string eip712_version;
+};
+std::optional<AssetInfo> builtin_asset(std::string_view network,
+                                       std::string_view symbol_or_address);
 
 std::span<const Network> known_networks();
 std::span<const Asset> known_assets();

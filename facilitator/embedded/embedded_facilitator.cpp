@@ -52,8 +52,8 @@ Result<std::shared_ptr<EmbeddedFacilitator>> EmbeddedFacilitator::create(Embedde
 
 FacilitatorResult<EmbeddedFacilitator::Checked> EmbeddedFacilitator::check(
     const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
-  const x402::Network* network = x402::find_network(requirements.network);
-  if (network == nullptr) {
+  auto network = x402::describe_network(requirements.network);
+  if (!network) {
     return rejected(make_error("invalid_network", "unknown network " + requirements.network));
   }
   if (!options_.networks.empty() && std::find(options_.networks.begin(), options_.networks.end(),

@@ -41,8 +41,8 @@ std::string svm_payment_identity(std::string_view network,
 
 Result<std::string> payment_identity(const x402::PaymentPayload& payment,
                                      const x402::PaymentRequirements& requirements) {
-  const x402::Network* network = x402::find_network(requirements.network);
-  if (network == nullptr)
+  auto network = x402::describe_network(requirements.network);
+  if (!network)
     return make_error("invalid_network", "unknown network " + requirements.network);
   if (network->family == x402::NetworkFamily::evm) {
     auto payload = signers::evm::read_exact_evm_payload(payment.payload);

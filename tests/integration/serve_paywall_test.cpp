@@ -432,7 +432,13 @@ TEST_CASE("an x402 v1 payment in the X-PAYMENT header is understood", "[serve][p
   auto result = result_of(reply);
   CHECK(result.at("content").at(0).at("text").as_string() == "7");
   // The facilitator was asked in v1 terms: maxAmountRequired and the v1 network name.
-  auto verify = json::parse(serve.facilitator.requests().at(0).body).as_object();
+  std::string verify_body;
+  for (const auto& request : serve.facilitator.requests()) {
+    if (request.target == "/verify" && verify_body.empty())
+      verify_body = request.body;
+  }
+  REQUIRE_FALSE(verify_body.empty());
+  auto verify = json::parse(verify_body).as_object();
   CHECK(verify.at("x402Version") == 1);
   CHECK(verify.at("paymentRequirements").at("maxAmountRequired").as_string() == "1000");
   CHECK(verify.at("paymentRequirements").at("network").as_string() == "base-sepolia");

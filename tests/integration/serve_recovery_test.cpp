@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "tests/integration/journal_reader.h"
 #include "tests/integration/serve_fixture.h"
 
 using namespace x402proxy::testing;
@@ -63,35 +64,6 @@ struct RestartableServe {
   unsigned short port = 0;
   int runs = 0;
 };
-
-struct JournalRow {
-  std::string state;
-  std::string transaction;
-  std::string detail;
-};
-
-std::vector<JournalRow> journal_rows(const std::string& path) {
-  std::vector<JournalRow> rows;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return rows;
-  }
-  sqlite3_busy_timeout(db, 2000);
-  sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT state, transaction_id, detail FROM payments ORDER BY id", -1,
-                         &statement, nullptr) == SQLITE_OK) {
-    auto text = [&](int column) {
-      const unsigned char* value = sqlite3_column_text(statement, column);
-      return std::string(value ? reinterpret_cast<const char*>(value) : "");
-    };
-    while (sqlite3_step(statement) == SQLITE_ROW)
-      rows.push_back({text(0), text(1), text(2)});
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return rows;
-}
 
 template <class Condition>
 bool eventually(Condition condition, std::chrono::milliseconds timeout) {

@@ -1,5 +1,7 @@
 #include "tests/support/fake_facilitator.h"
 
+#include <optional>
+
 #include <boost/json.hpp>
 
 namespace x402proxy::testing {
@@ -15,6 +17,11 @@ void FakeFacilitator::set_mode(Mode mode) {
     server_->stop_listening();
   if (mode != Mode::down && before == Mode::down)
     server_->resume_listening();
+}
+
+void FakeFacilitator::script_settle(std::vector<SettleAnswer> answers) {
+  std::lock_guard lock(mutex_);
+  settle_script_.assign(answers.begin(), answers.end());
 }
 
 void FakeFacilitator::set_invalid_reason(std::string reason) {
@@ -64,6 +71,46 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
     return response;
   }
   const bool verify = request.target == "/verify";
+  if (!verify) {
+    std::optional<SettleAnswer> scripted;
+    {
+      std::lock_guard lock(mutex_);
+      if (!settle_script_.empty()) {
+        scripted = settle_script_.front();
+        settle_script_.pop_front();
+      }
+    }
+    if (scripted) {
+      auto failure = [&](const char* reason, const char* transaction) {
+        return json::serialize(json::object{{"success", false},
+                                            {"errorReason", reason},
+                                            {"transaction", transaction},
+                                            {"network", network},
+                                            {"payer", payer}});
+      };
+      switch (*scripted) {
+        case SettleAnswer::pending:
+          response.body = failure("settlement_pending", kTransaction);
+          return response;
+        case SettleAnswer::too_many_requests:
+          response.status = 429;
+          response.body = R"({"error":"Too Many Requests"})";
+          return response;
+        case SettleAnswer::unavailable:
+          response.status = 503;
+          response.body = R"({"error":"Service Unavailable"})";
+          return response;
+        case SettleAnswer::hang_up:
+          response.hang_up = true;
+          return response;
+        case SettleAnswer::already_used:
+          response.body = failure("invalid_exact_evm_nonce_already_used", "");
+          return response;
+        case SettleAnswer::success:
+          break;
+      }
+    }
+  }
   switch (mode) {
     case Mode::http_500:
       response.status = 500;

@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "tests/support/test_http_server.h"
 
@@ -35,6 +37,17 @@ class FakeFacilitator {
       "0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef";
   static constexpr const char* kSettleErrorReason = "insufficient_funds";
 
+  // Scripted /settle answers, used before the mode applies: each settle call takes the next.
+  enum class SettleAnswer {
+    pending,            // HTTP 200, success:false, errorReason settlement_pending, kTransaction
+    too_many_requests,  // HTTP 429 with no x402 body (the facilitator's RPC node throttled it)
+    unavailable,        // HTTP 503
+    hang_up,            // the request is read, the connection closed without an answer
+    already_used,       // success:false, invalid_exact_evm_nonce_already_used (a repeated settle)
+    success             // the normal answer
+  };
+  void script_settle(std::vector<SettleAnswer> answers);
+
   FakeFacilitator();
   void set_mode(Mode mode);
   Mode mode() const { return mode_; }
@@ -55,6 +68,7 @@ class FakeFacilitator {
   std::atomic<long> slow_delay_ms_{6000};
   std::mutex mutex_;
   std::string invalid_reason_ = "invalid_exact_evm_signature";
+  std::deque<SettleAnswer> settle_script_;
   std::unique_ptr<TestHttpServer> server_;
 };
 
