@@ -1,9 +1,14 @@
 #include "signers/spending_limits.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -19,6 +24,9 @@ using x402::Amount;
 
 constexpr unsigned kUsdMicrosDecimals = 6;
 constexpr std::int64_t kWindowSeconds = 24 * 60 * 60;
+// PRAGMA user_version of the schema this code writes. 0: the first ledgers (no held payments);
+// 1: rows keep the payment sent and the call's fingerprint, so that it can be redeemed.
+constexpr int kSchemaVersion = 1;
 const Amount kMaxAmount = std::numeric_limits<Amount>::max();
 
 // uint256_t wraps on overflow; a wrapped sum would look small and let a payment through, so sums
@@ -284,14 +292,17 @@ struct StateChange {
   const char* new_state;
   const char* allowed_from_sql;  // a constant SQL list, e.g. "('reserved', 'unconfirmed')"
   std::optional<std::string> transaction, detail, receipt_json;  // nullopt keeps the column
+  // A payment whose outcome is final is not kept: it can buy nothing more, and until it settles
+  // or expires it is a bearer authorization sitting in a file.
+  bool drop_payment = false;
 };
 
 Status change_state(sqlite3* db, std::int64_t id, const StateChange& change) {
   const std::string sql =
       "UPDATE spending SET state = ?1, transaction_id = COALESCE(?2, transaction_id),"
-      " detail = COALESCE(?3, detail), receipt_json = COALESCE(?4, receipt_json)"
-      " WHERE id = ?5 AND state IN " +
-      std::string(change.allowed_from_sql);
+      " detail = COALESCE(?3, detail), receipt_json = COALESCE(?4, receipt_json)" +
+      std::string(change.drop_payment ? ", payment_json = ''" : "") +
+      " WHERE id = ?5 AND state IN " + std::string(change.allowed_from_sql);
   auto statement = prepare(db, sql.c_str());
   if (!statement)
     return statement.error();
@@ -329,25 +340,101 @@ std::string utc_day(std::int64_t unix_seconds) {
   return text;
 }
 
+std::string payments_count(int n) {
+  return std::to_string(n) + (n == 1 ? " payment" : " payments");
+}
+
 struct Tally {
   Amount usd_micros = 0;
   int payments = 0;
-  int unconfirmed = 0;
 
-  void add(const Amount& amount, bool is_unconfirmed) {
+  void add(const Amount& amount) {
     usd_micros = saturating_add(usd_micros, amount);
     ++payments;
-    if (is_unconfirmed)
-      ++unconfirmed;
   }
-  std::string describe() const {
-    std::string text = dollars(usd_micros) + " in " + std::to_string(payments) +
-                       (payments == 1 ? " payment" : " payments");
-    if (unconfirmed > 0)
-      text += " (" + std::to_string(unconfirmed) + " unconfirmed)";
-    return text;
-  }
+  std::string describe() const { return dollars(usd_micros) + " in " + payments_count(payments); }
 };
+
+// --- Opening ----------------------------------------------------------------------------------
+
+// Creates the file 0600 before SQLite opens it: SQLite gives its -wal and -shm files the main
+// file's permissions, so all three stay private. An existing file others may read is tightened:
+// from schema 1 on it holds signed payments. Returns a note when it had to tighten.
+Result<std::string> secure_file(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
+    return std::string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return make_error("ledger.open",
+                      "cannot open spending ledger " + path + ": " + std::strerror(errno));
+  }
+  struct stat info {};
+  std::string note;
+  if (::fstat(fd, &info) == 0 && (info.st_mode & 077) != 0 &&
+      ::fchmod(fd, info.st_mode & 0700) == 0) {
+    note = "spending ledger " + path + " was readable by other users; its mode is now 0600";
+  }
+  ::close(fd);
+  return note;
+}
+
+Result<int> user_version(sqlite3* db) {
+  auto statement = prepare(db, "PRAGMA user_version");
+  if (!statement)
+    return statement.error();
+  if (sqlite3_step(statement->get()) != SQLITE_ROW)
+    return sql_error(db);
+  return sqlite3_column_int(statement->get(), 0);
+}
+
+// Brings the schema to kSchemaVersion in one write transaction, so that two processes opening an
+// old file at once migrate it once, and a crash never leaves half a step.
+Status migrate(sqlite3* db) {
+  WriteTransaction transaction(db);
+  if (auto status = transaction.begin(); !status.ok())
+    return status;
+  // Its own table name, so pointing the buyer at the seller's journal file cannot mix the two.
+  // Amounts are decimal TEXT: uint256 does not fit SQLite's 64-bit integers.
+  if (auto status =
+          exec(db,
+               "CREATE TABLE IF NOT EXISTS spending ("
+               " id INTEGER PRIMARY KEY AUTOINCREMENT, created_unix INTEGER NOT NULL,"
+               " tool TEXT NOT NULL, seller TEXT NOT NULL, network TEXT NOT NULL,"
+               " asset TEXT NOT NULL, pay_to TEXT NOT NULL, amount TEXT NOT NULL,"
+               " usd_micros TEXT NOT NULL, state TEXT NOT NULL"
+               " CHECK (state IN ('reserved', 'paid', 'unconfirmed', 'released')),"
+               " transaction_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',"
+               " receipt_json TEXT NOT NULL DEFAULT '');"
+               "CREATE INDEX IF NOT EXISTS spending_by_time ON spending(created_unix)");
+      !status.ok()) {
+    return status;
+  }
+  auto version = user_version(db);
+  if (!version)
+    return version.error();
+  if (*version > kSchemaVersion) {
+    return make_error("ledger.open", "it was written by a newer version (schema " +
+                                         std::to_string(*version) + "; this one knows up to " +
+                                         std::to_string(kSchemaVersion) + ")");
+  }
+  if (*version < 1) {
+    if (auto status =
+            exec(db,
+                 "ALTER TABLE spending ADD COLUMN call_fingerprint TEXT NOT NULL DEFAULT '';"
+                 "ALTER TABLE spending ADD COLUMN payment_json TEXT NOT NULL DEFAULT '';"
+                 "ALTER TABLE spending ADD COLUMN payment_header TEXT NOT NULL DEFAULT '';"
+                 "CREATE INDEX IF NOT EXISTS spending_by_call ON spending(call_fingerprint)");
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (*version != kSchemaVersion) {
+    const std::string bump = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+    if (auto status = exec(db, bump.c_str()); !status.ok())
+      return status;
+  }
+  return transaction.commit();
+}
 
 }  // namespace
 
@@ -371,8 +458,8 @@ Amount usd_micros_from_atomic(const Amount& atomic, unsigned decimals) {
   return atomic * factor;
 }
 
-SpendingLedger::SpendingLedger(sqlite3* db, SpendingLimits limits)
-    : db_(db), limits_(std::move(limits)) {}
+SpendingLedger::SpendingLedger(sqlite3* db, SpendingLimits limits, std::string permission_note)
+    : db_(db), limits_(std::move(limits)), permission_note_(std::move(permission_note)) {}
 
 SpendingLedger::~SpendingLedger() {
   sqlite3_close(db_);
@@ -380,6 +467,9 @@ SpendingLedger::~SpendingLedger() {
 
 Result<std::unique_ptr<SpendingLedger>> SpendingLedger::open(const std::string& path,
                                                              SpendingLimits limits) {
+  auto secured = secure_file(path);
+  if (!secured)
+    return secured.error();
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -388,7 +478,8 @@ Result<std::unique_ptr<SpendingLedger>> SpendingLedger::open(const std::string& 
     sqlite3_close(db);
     return make_error("ledger.open", "cannot open spending ledger " + path + ": " + message);
   }
-  std::unique_ptr<SpendingLedger> ledger(new SpendingLedger(db, std::move(limits)));
+  std::unique_ptr<SpendingLedger> ledger(
+      new SpendingLedger(db, std::move(limits), std::move(secured).value()));
   // Another process may hold the write lock for one reservation; that is milliseconds.
   sqlite3_busy_timeout(db, 5000);
   for (const char* sql : {
@@ -396,22 +487,15 @@ Result<std::unique_ptr<SpendingLedger>> SpendingLedger::open(const std::string& 
            // NORMAL in WAL mode survives a process crash; only a power loss can drop the last
            // commits.
            "PRAGMA synchronous=NORMAL",
-           // Its own table name, so pointing the buyer at the seller's journal file cannot mix
-           // the two. Amounts are decimal TEXT: uint256 does not fit SQLite's 64-bit integers.
-           "CREATE TABLE IF NOT EXISTS spending ("
-           " id INTEGER PRIMARY KEY AUTOINCREMENT, created_unix INTEGER NOT NULL,"
-           " tool TEXT NOT NULL, seller TEXT NOT NULL, network TEXT NOT NULL,"
-           " asset TEXT NOT NULL, pay_to TEXT NOT NULL, amount TEXT NOT NULL,"
-           " usd_micros TEXT NOT NULL, state TEXT NOT NULL"
-           " CHECK (state IN ('reserved', 'paid', 'unconfirmed', 'released')),"
-           " transaction_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',"
-           " receipt_json TEXT NOT NULL DEFAULT '')",
-           "CREATE INDEX IF NOT EXISTS spending_by_time ON spending(created_unix)",
        }) {
     if (auto status = exec(db, sql); !status.ok()) {
       return make_error(status.error().reason,
                         "spending ledger " + path + ": " + status.error().message);
     }
+  }
+  if (auto status = migrate(db); !status.ok()) {
+    return make_error(status.error().reason,
+                      "spending ledger " + path + ": " + status.error().message);
   }
   return ledger;
 }
@@ -435,26 +519,79 @@ Result<std::int64_t> SpendingLedger::reserve(const PlannedPayment& payment, std:
   return id;
 }
 
-Status SpendingLedger::mark_paid(std::int64_t id, const std::string& transaction,
-                                 const std::string& receipt_json) {
-  return change_state(
-      db_, id, {"paid", "('reserved', 'unconfirmed')", transaction, std::nullopt, receipt_json});
+Status SpendingLedger::hold_payment(std::int64_t id, const std::string& call_fingerprint,
+                                    const std::string& payment_json, const std::string& header) {
+  auto statement = prepare(db_,
+                           "UPDATE spending SET call_fingerprint = ?1, payment_json = ?2,"
+                           " payment_header = ?3 WHERE id = ?4 AND state = 'reserved'");
+  if (!statement)
+    return statement.error();
+  sqlite3_stmt* raw = statement->get();
+  bind_text(raw, 1, call_fingerprint);
+  bind_text(raw, 2, payment_json);
+  bind_text(raw, 3, header);
+  sqlite3_bind_int64(raw, 4, id);
+  if (sqlite3_step(raw) != SQLITE_DONE)
+    return sql_error(db_);
+  if (sqlite3_changes(db_) == 1)
+    return ok_status();
+  return make_error("ledger.state",
+                    "payment " + std::to_string(id) + " is not reserved; it cannot hold a payment");
 }
 
-Status SpendingLedger::mark_unconfirmed(std::int64_t id, const std::string& detail) {
-  return change_state(
-      db_, id, {"unconfirmed", "('reserved', 'unconfirmed')", std::nullopt, detail, std::nullopt});
+Result<std::optional<HeldPaymentRow>> SpendingLedger::find_held_payment(
+    const std::string& call_fingerprint, std::int64_t now_unix) {
+  auto statement = prepare(db_,
+                           "SELECT id, tool, seller, network, pay_to, usd_micros, transaction_id,"
+                           " payment_json, payment_header FROM spending"
+                           " WHERE call_fingerprint = ?1 AND state = 'unconfirmed'"
+                           " AND payment_json != '' AND created_unix > ?2"
+                           " ORDER BY id DESC LIMIT 1");
+  if (!statement)
+    return statement.error();
+  sqlite3_stmt* raw = statement->get();
+  bind_text(raw, 1, call_fingerprint);
+  sqlite3_bind_int64(raw, 2, now_unix - kWindowSeconds);
+  const int rc = sqlite3_step(raw);
+  if (rc == SQLITE_DONE)
+    return std::optional<HeldPaymentRow>();
+  if (rc != SQLITE_ROW)
+    return sql_error(db_);
+  HeldPaymentRow row;
+  row.id = sqlite3_column_int64(raw, 0);
+  std::string* texts[] = {&row.tool,       &row.seller,      &row.network,      &row.pay_to,
+                          &row.usd_micros, &row.transaction, &row.payment_json, &row.header};
+  for (int i = 0; i < 8; ++i)
+    *texts[i] = column_text(raw, i + 1);
+  return std::optional<HeldPaymentRow>(std::move(row));
+}
+
+Status SpendingLedger::mark_paid(std::int64_t id, const std::string& transaction,
+                                 const std::string& receipt_json) {
+  return change_state(db_, id,
+                      {"paid", "('reserved', 'unconfirmed')", transaction, std::nullopt,
+                       receipt_json, /*drop_payment=*/true});
+}
+
+Status SpendingLedger::mark_unconfirmed(std::int64_t id, const std::string& detail,
+                                        HeldPayment held, const std::string& transaction) {
+  return change_state(db_, id,
+                      {"unconfirmed", "('reserved', 'unconfirmed')",
+                       transaction.empty() ? std::nullopt : std::optional(transaction), detail,
+                       std::nullopt, held == HeldPayment::drop});
 }
 
 Status SpendingLedger::release(std::int64_t id, const std::string& detail) {
-  return change_state(
-      db_, id, {"released", "('reserved', 'unconfirmed')", std::nullopt, detail, std::nullopt});
+  return change_state(db_, id,
+                      {"released", "('reserved', 'unconfirmed')", std::nullopt, detail,
+                       std::nullopt, /*drop_payment=*/true});
 }
 
 Result<std::vector<SpendingLedger::Row>> SpendingLedger::rows() {
   auto statement = prepare(db_,
                            "SELECT id, created_unix, tool, seller, network, asset, pay_to, amount,"
-                           " usd_micros, state, transaction_id, detail, receipt_json"
+                           " usd_micros, state, transaction_id, detail, receipt_json,"
+                           " call_fingerprint, payment_json, payment_header"
                            " FROM spending ORDER BY id");
   if (!statement)
     return statement.error();
@@ -465,10 +602,11 @@ Result<std::vector<SpendingLedger::Row>> SpendingLedger::rows() {
     Row row;
     row.id = sqlite3_column_int64(raw, 0);
     row.time = sqlite3_column_int64(raw, 1);
-    std::string* texts[] = {&row.tool,        &row.seller, &row.network,    &row.asset,
-                            &row.pay_to,      &row.amount, &row.usd_micros, &row.state,
-                            &row.transaction, &row.detail, &row.receipt};
-    for (int i = 0; i < 11; ++i)
+    std::string* texts[] = {
+        &row.tool,    &row.seller,           &row.network,      &row.asset,         &row.pay_to,
+        &row.amount,  &row.usd_micros,       &row.state,        &row.transaction,   &row.detail,
+        &row.receipt, &row.call_fingerprint, &row.payment_json, &row.payment_header};
+    for (int i = 0; i < 14; ++i)
       *texts[i] = column_text(raw, i + 2);
     rows.push_back(std::move(row));
   }
@@ -479,7 +617,8 @@ Result<std::vector<SpendingLedger::Row>> SpendingLedger::rows() {
 
 Result<std::string> SpendingLedger::report() {
   auto statement = prepare(db_,
-                           "SELECT id, created_unix, seller, usd_micros, state FROM spending"
+                           "SELECT id, created_unix, seller, usd_micros, state, tool, network,"
+                           " transaction_id, detail FROM spending"
                            " WHERE state IN ('paid', 'unconfirmed') ORDER BY created_unix, id");
   if (!statement)
     return statement.error();
@@ -487,33 +626,62 @@ Result<std::string> SpendingLedger::report() {
   // std::map keeps days in calendar order ("YYYY-MM-DD" sorts as text) and sellers by name.
   std::map<std::string, std::map<std::string, Tally>> by_day;
   std::map<std::string, Tally> by_seller;
-  Tally total;
+  Tally paid;
+  Tally unconfirmed;
+  std::string unconfirmed_lines;
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
     auto usd_micros = read_usd_micros(raw, 0, 3);
     if (!usd_micros)
       return usd_micros.error();
+    const std::string day = utc_day(sqlite3_column_int64(raw, 1));
     const std::string seller = column_text(raw, 2);
-    const bool unconfirmed = column_text(raw, 4) == "unconfirmed";
-    by_day[utc_day(sqlite3_column_int64(raw, 1))][seller].add(*usd_micros, unconfirmed);
-    by_seller[seller].add(*usd_micros, unconfirmed);
-    total.add(*usd_micros, unconfirmed);
+    if (column_text(raw, 4) == "unconfirmed") {
+      // Listed one by one: each may be money that moved without a receipt.
+      unconfirmed.add(*usd_micros);
+      unconfirmed_lines += "  " + day + " " + seller + " tool " + column_text(raw, 5) + ": " +
+                           dollars(*usd_micros) + " on " + column_text(raw, 6);
+      if (const std::string transaction = column_text(raw, 7); !transaction.empty())
+        unconfirmed_lines += ", transaction " + transaction;
+      if (std::string detail = column_text(raw, 8); !detail.empty()) {
+        if (detail.size() > 200)
+          detail = detail.substr(0, 200) + "...";
+        unconfirmed_lines += " (" + detail + ")";
+      }
+      unconfirmed_lines += "\n";
+      continue;
+    }
+    by_day[day][seller].add(*usd_micros);
+    by_seller[seller].add(*usd_micros);
+    paid.add(*usd_micros);
   }
   if (rc != SQLITE_DONE)
     return sql_error(db_);
-  if (total.payments == 0)
+  if (paid.payments == 0 && unconfirmed.payments == 0)
     return std::string("no payments recorded\n");
 
-  std::string text = "Spending per UTC day and seller (paid and unconfirmed):\n";
-  for (const auto& [day, sellers] : by_day) {
-    text += day + "\n";
-    for (const auto& [seller, tally] : sellers)
+  std::string text;
+  if (paid.payments == 0) {
+    text = "no payments confirmed paid\n";
+  } else {
+    text = "Spending per UTC day and seller (paid):\n";
+    for (const auto& [day, sellers] : by_day) {
+      text += day + "\n";
+      for (const auto& [seller, tally] : sellers)
+        text += "  " + seller + ": " + tally.describe() + "\n";
+    }
+    text += "Totals per seller (paid):\n";
+    for (const auto& [seller, tally] : by_seller)
       text += "  " + seller + ": " + tally.describe() + "\n";
+    text += "Total: " + paid.describe() + "\n";
   }
-  text += "Totals per seller:\n";
-  for (const auto& [seller, tally] : by_seller)
-    text += "  " + seller + ": " + tally.describe() + "\n";
-  text += "Total: " + total.describe() + "\n";
+  if (unconfirmed.payments > 0) {
+    text += "unconfirmed: " + payments_count(unconfirmed.payments) + ", " +
+            dollars(unconfirmed.usd_micros) +
+            ", pending settlement or failed (money that may have moved; it counts against the "
+            "limits):\n" +
+            unconfirmed_lines;
+  }
   return text;
 }
 

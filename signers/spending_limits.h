@@ -47,10 +47,26 @@ struct PlannedPayment {
 // wrapping to a small number.
 x402::Amount usd_micros_from_atomic(const x402::Amount& atomic, unsigned decimals);
 
+// What happens to the payment a row holds (hold_payment) when the row becomes unconfirmed.
+enum class HeldPayment {
+  keep,  // the outcome is still open: an identical call may send this payment again
+  drop,  // the outcome is final (settlement failed or unproven, or the answer was delivered)
+};
+
+// An unconfirmed payment that may still be redeemed, as find_held_payment returns it.
+struct HeldPaymentRow {
+  std::int64_t id = 0;
+  std::string tool, seller, network, pay_to, usd_micros, transaction;
+  std::string payment_json;  // the signed payment as sent: a secret until it settles, never logged
+  std::string header;        // the HTTP header it travelled in; "" for params._meta
+};
+
 class SpendingLedger {
  public:
-  // Opens or creates the SQLite file at `path` (":memory:" allowed) in WAL mode and creates the
-  // schema if missing. Reason "ledger.open" or "ledger.sql".
+  // Opens or creates the SQLite file at `path` (":memory:" allowed) in WAL mode and brings the
+  // schema up to date (a ledger written by an older version keeps its rows). A new file is
+  // created with mode 0600 and an existing one readable by others is tightened to 0600: rows
+  // hold signed payments. Reason "ledger.open" or "ledger.sql".
   static Result<std::unique_ptr<SpendingLedger>> open(const std::string& path,
                                                       SpendingLimits limits);
   ~SpendingLedger();
@@ -66,17 +82,35 @@ class SpendingLedger {
   // "limit.per_day". Storage failures: "ledger.sql", "ledger.corrupt".
   Result<std::int64_t> reserve(const PlannedPayment& payment, std::int64_t now_unix);
 
-  // The seller accepted and settled: state `paid`, with the transaction id and the receipt JSON.
-  // Allowed from reserved or unconfirmed (a confirmation that came late).
+  // Keeps with reserved row `id` the signed payment about to be sent and a fingerprint of the
+  // call it pays for, so that if its outcome stays unknown an identical call sends this same
+  // payment again instead of signing a second one. `header` is the HTTP header the payment
+  // travels in ("" for params._meta["x402/payment"]). Allowed from reserved only.
+  Status hold_payment(std::int64_t id, const std::string& call_fingerprint,
+                      const std::string& payment_json, const std::string& header);
+
+  // The newest `unconfirmed` row younger than 24 h (created_unix > now_unix - 86400) for
+  // `call_fingerprint` that still holds its payment; nullopt when there is none.
+  Result<std::optional<HeldPaymentRow>> find_held_payment(const std::string& call_fingerprint,
+                                                          std::int64_t now_unix);
+
+  // The seller accepted and settled: state `paid`, with the transaction id and the receipt JSON;
+  // the held payment is dropped (it bought its call). Allowed from reserved or unconfirmed (a
+  // confirmation that came late).
   Status mark_paid(std::int64_t id, const std::string& transaction,
                    const std::string& receipt_json);
-  // Sent but the outcome is unknown (seller unreachable after the payment left): `unconfirmed`,
-  // which still counts against the limits. Allowed from reserved or unconfirmed.
-  Status mark_unconfirmed(std::int64_t id, const std::string& detail);
-  // Not spent (never sent, or the seller refused it): `released`, which no longer counts.
-  // Allowed from reserved or unconfirmed; a paid row cannot be released.
+  // Sent but not confirmed (the answer was lost, settlement is pending, or it failed after the
+  // tool ran): `unconfirmed`, which still counts against the limits because money may have
+  // moved. `held` says whether the payment may be sent again; a non-empty `transaction` (one the
+  // seller named) is recorded. Allowed from reserved or unconfirmed.
+  Status mark_unconfirmed(std::int64_t id, const std::string& detail,
+                          HeldPayment held = HeldPayment::keep,
+                          const std::string& transaction = "");
+  // Not spent (never sent, or the seller refused it before anything ran): `released`, which no
+  // longer counts; the held payment is dropped. Allowed from reserved or unconfirmed; a paid row
+  // cannot be released.
   Status release(std::int64_t id, const std::string& detail);
-  // The three above fail with "ledger.missing" (no such row) or "ledger.state" (the row's state
+  // The four above fail with "ledger.missing" (no such row) or "ledger.state" (the row's state
   // does not allow the move).
 
   struct Row {
@@ -87,19 +121,26 @@ class SpendingLedger {
     std::string state;               // reserved | paid | unconfirmed | released
     std::string transaction, detail;
     std::string receipt;  // receipt JSON text, set by mark_paid
+    std::string call_fingerprint, payment_json, payment_header;  // see hold_payment
   };
   // Every payment row, oldest first (for tests and the report).
   Result<std::vector<Row>> rows();
 
-  // Human-readable text: spending per UTC day and per seller (paid + unconfirmed, in dollars),
-  // then totals per seller and overall; "no payments recorded" when nothing was spent.
+  // Human-readable text: paid spending per UTC day and per seller (in dollars), totals per
+  // seller and overall, then the unconfirmed payments on their own ("unconfirmed: N payments,
+  // $X, pending settlement or failed", one line each) since that money may have moved; "no
+  // payments recorded" when there is neither.
   Result<std::string> report();
 
+  // Set when open() had to tighten the file's mode to 0600 (for the caller to log).
+  const std::string& permission_note() const { return permission_note_; }
+
  private:
-  SpendingLedger(sqlite3* db, SpendingLimits limits);
+  SpendingLedger(sqlite3* db, SpendingLimits limits, std::string permission_note);
 
   sqlite3* db_;  // one connection, used from one thread at a time
   SpendingLimits limits_;
+  std::string permission_note_;
 };
 
 }  // namespace x402proxy::signers

@@ -1,9 +1,11 @@
 #include "signers/spending_limits.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -369,16 +371,39 @@ TEST_CASE("the report shows spending per day and seller then totals", "[spending
   auto report = ledger->report();
   REQUIRE(report.ok());
   CHECK(*report ==
-        "Spending per UTC day and seller (paid and unconfirmed):\n"
+        "Spending per UTC day and seller (paid):\n"
         "2025-12-02\n"
         "  https://a.example/mcp: $0.03 in 2 payments\n"
         "  https://b.example/mcp: $0.005 in 1 payment\n"
-        "2025-12-03\n"
-        "  https://b.example/mcp: $1 in 1 payment (1 unconfirmed)\n"
-        "Totals per seller:\n"
+        "Totals per seller (paid):\n"
         "  https://a.example/mcp: $0.03 in 2 payments\n"
-        "  https://b.example/mcp: $1.005 in 2 payments (1 unconfirmed)\n"
-        "Total: $1.035 in 4 payments (1 unconfirmed)\n");
+        "  https://b.example/mcp: $0.005 in 1 payment\n"
+        "Total: $0.035 in 3 payments\n"
+        "unconfirmed: 1 payment, $1, pending settlement or failed (money that may have moved; it "
+        "counts against the limits):\n"
+        "  2025-12-03 https://b.example/mcp tool search: $1 on eip155:84532 (timeout)\n");
+}
+
+TEST_CASE("the report lists unconfirmed payments on their own, with what the seller said",
+          "[spending]") {
+  auto ledger = open_ledger({});
+  auto pending = ledger->reserve(payment("add", 1'000), kNow);
+  auto failed = ledger->reserve(payment("add", 2'000), kNow);
+  REQUIRE(
+      ledger->mark_unconfirmed(*pending, "settlement pending", HeldPayment::keep, "0xfeed").ok());
+  REQUIRE(
+      ledger->mark_unconfirmed(*failed, "settlement failed: insufficient_funds", HeldPayment::drop)
+          .ok());
+  auto report = ledger->report();
+  REQUIRE(report.ok());
+  CHECK(*report ==
+        "no payments confirmed paid\n"
+        "unconfirmed: 2 payments, $0.003, pending settlement or failed (money that may have "
+        "moved; it counts against the limits):\n"
+        "  2025-12-02 https://tools.example/mcp tool add: $0.001 on eip155:84532, transaction "
+        "0xfeed (settlement pending)\n"
+        "  2025-12-02 https://tools.example/mcp tool add: $0.002 on eip155:84532 (settlement "
+        "failed: insufficient_funds)\n");
 }
 
 TEST_CASE("the report of an empty ledger says no payments were recorded", "[spending]") {
@@ -393,4 +418,136 @@ TEST_CASE("a ledger that cannot be opened says where and why", "[spending]") {
   REQUIRE_FALSE(ledger.ok());
   CHECK(ledger.error().reason == "ledger.open");
   CHECK_THAT(ledger.error().message, Catch::Contains("/nonexistent-dir/spending.sqlite"));
+}
+
+TEST_CASE("an unconfirmed payment that holds its payment is found by the fingerprint of its call",
+          "[spending][held]") {
+  auto ledger = open_ledger({});
+  auto id = ledger->reserve(payment("add", 1'000), kNow);
+  REQUIRE(id.ok());
+  REQUIRE(ledger->hold_payment(*id, "call-a", R"({"x402Version":2})", "").ok());
+  // Reserved: its own call is still sending it.
+  CHECK_FALSE(ledger->find_held_payment("call-a", kNow)->has_value());
+  REQUIRE(ledger->mark_unconfirmed(*id, "settlement pending", HeldPayment::keep, "0xabc").ok());
+  auto held = ledger->find_held_payment("call-a", kNow + kHour);
+  REQUIRE(held.ok());
+  REQUIRE(held->has_value());
+  CHECK((*held)->id == *id);
+  CHECK((*held)->payment_json == R"({"x402Version":2})");
+  CHECK((*held)->header.empty());
+  CHECK((*held)->transaction == "0xabc");
+  CHECK((*held)->usd_micros == "1000");
+  CHECK_FALSE(ledger->find_held_payment("call-b", kNow)->has_value());
+  // Older than the 24 h window: no longer offered for redemption.
+  CHECK_FALSE(ledger->find_held_payment("call-a", kNow + 25 * kHour)->has_value());
+  // Still pending after another try: still held.
+  REQUIRE(ledger->mark_unconfirmed(*id, "settlement pending").ok());
+  CHECK(ledger->find_held_payment("call-a", kNow)->has_value());
+}
+
+TEST_CASE("a payment whose outcome is final is dropped from its row", "[spending][held]") {
+  auto ledger = open_ledger({});
+  auto hold = [&](const std::string& call) {
+    auto id = ledger->reserve(payment("add", 1'000), kNow);
+    REQUIRE(id.ok());
+    REQUIRE(ledger->hold_payment(*id, call, "{\"signed\":true}", "PAYMENT-SIGNATURE").ok());
+    return *id;
+  };
+  const auto paid = hold("paid");
+  const auto released = hold("released");
+  const auto failed = hold("failed");
+  REQUIRE(ledger->mark_unconfirmed(paid, "settlement pending").ok());
+  REQUIRE(ledger->mark_paid(paid, "0xabc", "{}").ok());
+  REQUIRE(ledger->release(released, "seller refused: invalid_exact_evm_signature").ok());
+  REQUIRE(
+      ledger->mark_unconfirmed(failed, "settlement failed: insufficient_funds", HeldPayment::drop)
+          .ok());
+  for (const char* call : {"paid", "released", "failed"})
+    CHECK_FALSE(ledger->find_held_payment(call, kNow)->has_value());
+  auto rows = ledger->rows();
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 3);
+  for (const auto& row : *rows) {
+    CHECK(row.payment_json.empty());
+    CHECK(row.payment_header == "PAYMENT-SIGNATURE");
+  }
+  CHECK((*rows)[2].state == "unconfirmed");  // failed after the tool ran: still counts
+}
+
+TEST_CASE("only a reserved row can take a payment to hold", "[spending][held]") {
+  auto ledger = open_ledger({});
+  auto id = ledger->reserve(payment("add", 1'000), kNow);
+  REQUIRE(ledger->mark_paid(*id, "0xabc", "{}").ok());
+  auto refused = ledger->hold_payment(*id, "call", "{}", "");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().reason == "ledger.state");
+}
+
+TEST_CASE("a ledger written before payments were held keeps its rows and gains the columns",
+          "[spending][migration]") {
+  TempLedgerFile file("migrate");
+  {
+    // The first schema, as the first release created it, with one paid and one unconfirmed row.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.path.c_str(), &db) == SQLITE_OK);
+    const char* sql =
+        "CREATE TABLE spending ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, created_unix INTEGER NOT NULL,"
+        " tool TEXT NOT NULL, seller TEXT NOT NULL, network TEXT NOT NULL,"
+        " asset TEXT NOT NULL, pay_to TEXT NOT NULL, amount TEXT NOT NULL,"
+        " usd_micros TEXT NOT NULL, state TEXT NOT NULL"
+        " CHECK (state IN ('reserved', 'paid', 'unconfirmed', 'released')),"
+        " transaction_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',"
+        " receipt_json TEXT NOT NULL DEFAULT '');"
+        "CREATE INDEX spending_by_time ON spending(created_unix);"
+        "INSERT INTO spending (created_unix, tool, seller, network, asset, pay_to, amount,"
+        " usd_micros, state, transaction_id) VALUES"
+        " (1764633600, 'add', 's', 'eip155:84532', 'a', 'p', '60000', '60000', 'paid', '0x1'),"
+        " (1764633600, 'add', 's', 'eip155:84532', 'a', 'p', '30000', '30000', 'unconfirmed', '');";
+    REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  SpendingLimits limits;
+  limits.per_day = 100'000;
+  auto ledger = open_ledger(limits, file.path);
+  auto rows = ledger->rows();
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].transaction == "0x1");
+  CHECK((*rows)[1].payment_json.empty());
+  // The old rows still count.
+  CHECK(ledger->reserve(payment("add", 20'000), kNow).error().reason == "limit.per_day");
+  auto id = ledger->reserve(payment("add", 10'000), kNow);
+  REQUIRE(id.ok());
+  CHECK(ledger->hold_payment(*id, "call", "{}", "").ok());
+  // Opening it again (another process, a restart) migrates nothing twice.
+  auto again = open_ledger(limits, file.path);
+  CHECK(again->rows()->size() == 3);
+}
+
+TEST_CASE("a ledger file is created private and an existing readable one is tightened",
+          "[spending][files]") {
+  TempLedgerFile created("mode-new");
+  {
+    auto ledger = open_ledger({}, created.path);
+    CHECK(ledger->permission_note().empty());
+    REQUIRE(ledger->reserve(payment("add", 1'000), kNow).ok());
+    for (const char* suffix : {"", "-wal"}) {
+      INFO(created.path << suffix);
+      REQUIRE(std::filesystem::exists(created.path + suffix));
+      CHECK((std::filesystem::status(created.path + suffix).permissions() &
+             std::filesystem::perms::all) ==
+            (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    }
+  }
+  TempLedgerFile readable("mode-old");
+  std::ofstream(readable.path).close();
+  std::filesystem::permissions(
+      readable.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                         std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  auto ledger = open_ledger({}, readable.path);
+  CHECK_THAT(ledger->permission_note(), Catch::Contains("its mode is now 0600"));
+  CHECK((std::filesystem::status(readable.path).permissions() &
+         (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+        std::filesystem::perms::none);
 }
