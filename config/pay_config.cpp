@@ -23,9 +23,10 @@ class PayLoader {
   Result<std::shared_ptr<const PayConfig>> load(const YAML::Node& root) {
     if (!root.IsMap())
       return fields_.error_at(root, "(top level)", "expected a map of settings");
-    if (auto s = fields_.only_keys(root, "",
-                                   {"remote", "listen", "tls_verify", "request_timeout", "signers",
-                                    "tokens", "limits", "ledger", "log_level"});
+    if (auto s = fields_.only_keys(
+            root, "",
+            {"remote", "listen", "tls_verify", "request_timeout", "redeem_timeout", "signers",
+             "tokens", "limits", "ledger", "log_level"});
         !s.ok()) {
       return s.error();
     }
@@ -81,11 +82,14 @@ class PayLoader {
         return v.error();
       config_->tls_verify = *v;
     }
-    if (auto node = root["request_timeout"]) {
-      auto v = fields_.duration(node, "request_timeout");
-      if (!v.ok())
-        return v.error();
-      config_->request_timeout = *v;
+    for (auto [key, target] : {std::pair{"request_timeout", &config_->request_timeout},
+                               std::pair{"redeem_timeout", &config_->redeem_timeout}}) {
+      if (auto node = root[key]) {
+        auto v = fields_.duration(node, key);
+        if (!v.ok())
+          return v.error();
+        *target = *v;
+      }
     }
     return ok_status();
   }

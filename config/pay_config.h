@@ -41,8 +41,11 @@ struct PayConfig {
   std::string listen = "stdio";  // "stdio" or a loopback host:port
   bool tls_verify = true;
   std::chrono::milliseconds request_timeout{120000};  // one call, payment and retry included
-  std::vector<SignerConfig> signers;                  // priority order
-  std::vector<std::string> tokens;                    // token priority: symbols or addresses
+  // How long one call keeps retrying a payment whose settlement the seller reports pending
+  // before it answers "pending" (within request_timeout); the next identical call resumes it.
+  std::chrono::milliseconds redeem_timeout{60000};
+  std::vector<SignerConfig> signers;  // priority order
+  std::vector<std::string> tokens;    // token priority: symbols or addresses
   PayLimitsConfig limits;
   std::string ledger = "spending.sqlite";
   std::string log_level = "info";

@@ -122,6 +122,8 @@ int run_pay_command(const std::string& config_path, bool report) {
     std::fprintf(stderr, "x402-mcp-proxy pay: %s\n", ledger.error().message.c_str());
     return 2;
   }
+  if (!(*ledger)->permission_note().empty())
+    spdlog::warn("{}", (*ledger)->permission_note());
   if (report) {
     auto text = (*ledger)->report();
     if (!text.ok()) {
@@ -148,6 +150,7 @@ int run_pay_command(const std::string& config_path, bool report) {
   }
   PayingForwarderOptions options;
   options.request_timeout = cfg.request_timeout;
+  options.redeem_timeout = cfg.redeem_timeout;
   PayingForwarder forwarder(*remote, std::move(signers).value(), cfg.tokens, cfg.limits.networks,
                             std::move(ledger).value(), options);
   std::unique_ptr<StdioEndpoint> stdio;

@@ -9,11 +9,16 @@
 #include <memory>
 #include <string>
 
+#include <sqlite3.h>
+
+#include <thread>
+
 #include "facilitator/embedded/ledger.h"
 #include "facilitator/service/simulated_solana_rpc.h"
 #include "signers/key_material.h"
 #include "signers/solana/base58.h"
 #include "signers/solana/ed25519.h"
+#include "signers/spending_limits.h"
 #include "tests/integration/serve_fixture.h"
 #include "tests/support/stdio_mcp_client.h"
 
@@ -117,6 +122,48 @@ inline std::int64_t error_code(const boost::json::object& response) {
   if (!response.contains("error"))
     return 0;
   return response.at("error").at("code").as_int64();
+}
+
+// What the wallet recorded: every row of pay's spending ledger (read beside a running pay).
+inline std::vector<x402proxy::signers::SpendingLedger::Row> spending_rows(
+    const std::string& ledger_path) {
+  auto ledger = x402proxy::signers::SpendingLedger::open(ledger_path, {});
+  REQUIRE(ledger.ok());
+  auto rows = (*ledger)->rows();
+  REQUIRE(rows.ok());
+  return *rows;
+}
+
+// The states of serve's payment journal rows, oldest first.
+inline std::vector<std::string> serve_journal_states(const ServeFixture& serve) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> states;
+  if (sqlite3_open_v2((serve.dir + "/payments.sqlite").c_str(), &db, SQLITE_OPEN_READONLY,
+                      nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return states;
+  }
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT state FROM payments ORDER BY id", -1, &statement, nullptr) ==
+      SQLITE_OK) {
+    while (sqlite3_step(statement) == SQLITE_ROW)
+      states.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return states;
+}
+
+// Polls `condition` until it holds or `timeout` passes.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (condition())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
 }
 
 }  // namespace x402proxy::testing

@@ -6,7 +6,9 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include "proxy/paid_answers.h"
 #include "x402/base64.h"
+#include "x402/codec.h"
 
 using namespace x402proxy;
 using proxy::PaymentRequestForm;
@@ -304,4 +306,162 @@ TEST_CASE("no receipt is reported when it is absent or unreadable", "[payment_re
   CHECK_FALSE(proxy::payment_receipt(
                   response_with_result(R"({"_meta":{"x402/payment-response":{"success":true}}})"))
                   .has_value());
+}
+
+// --- Answers to a call that carried a payment ----------------------------------------------
+// serve's own answer builders (proxy/paid_answers.h) stand in for the seller, so that a change
+// of shape on one side fails here rather than as a double payment.
+
+namespace {
+
+using proxy::classify_paid_answer;
+using proxy::PaidOutcome;
+
+proxy::ToolOffer add_offer() {
+  auto required = x402::payment_required_from_json(json::parse(kRequiredV2));
+  REQUIRE(required.ok());
+  proxy::ToolOffer offer;
+  offer.tool = "add";
+  offer.accepts = required->accepts;
+  return offer;
+}
+
+proxy::PaymentFacts facts(const std::string& transaction = "") {
+  return {"eip155:84532", "0x857b06519E91e3A54538791bDbb0E22373e36b66", "1000", transaction};
+}
+
+json::object answer_with(const json::object& result) {
+  return json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"result", result}};
+}
+
+proxy::PaidAnswer classify(const json::object& response) {
+  return classify_paid_answer(&response, 200, "", "", "");
+}
+
+}  // namespace
+
+TEST_CASE("a fresh offer without a failed receipt is a refusal at verification",
+          "[payment_request_form][paid]") {
+  for (bool extension : {false, true}) {
+    INFO("extension binding: " << extension);
+    auto response = answer_with(proxy::payment_required_answer(
+        add_offer(), "add", "invalid_exact_evm_signature: bad signature", {extension, extension}));
+    auto paid = classify(response);
+    CHECK(paid.outcome == PaidOutcome::refused);
+    CHECK(paid.reason == "invalid_exact_evm_signature: bad signature");
+    REQUIRE(paid.fresh_request.has_value());
+    CHECK(paid.fresh_request->required.accepts.size() == 1);
+  }
+}
+
+TEST_CASE("serve's settlement failure with its failed receipt is a settlement failure",
+          "[payment_request_form][paid]") {
+  auto response = answer_with(
+      proxy::settlement_failed_answer(add_offer(), "add", "insufficient_funds", facts(), {}));
+  auto paid = classify(response);
+  CHECK(paid.outcome == PaidOutcome::settlement_failed);
+  CHECK(paid.reason == "insufficient_funds");
+  CHECK_FALSE(paid.fresh_request.has_value());  // its offer must not be paid
+  REQUIRE(paid.receipt.has_value());
+  CHECK_FALSE(paid.receipt->success);
+}
+
+TEST_CASE("the @x402/mcp settlement failure text without a receipt is a settlement failure",
+          "[payment_request_form][paid]") {
+  auto response = answer_with(proxy::payment_required_answer(
+      add_offer(), "add", "Payment settlement failed: transaction reverted", {}));
+  auto paid = classify(response);
+  CHECK(paid.outcome == PaidOutcome::settlement_failed);
+  CHECK(paid.reason == "transaction reverted");
+  CHECK_FALSE(paid.fresh_request.has_value());
+}
+
+TEST_CASE("settlement pending and payment in use say to retry, with the seller's delay",
+          "[payment_request_form][paid]") {
+  auto pending =
+      classify(answer_with(proxy::settlement_pending_answer("add", facts("0xfeed"), 5, {})));
+  CHECK(pending.outcome == PaidOutcome::pending);
+  CHECK(pending.retry_after_seconds == std::optional<int>(5));
+  REQUIRE(pending.receipt.has_value());
+  CHECK(pending.receipt->transaction == "0xfeed");
+
+  auto in_use = classify(answer_with(proxy::payment_in_use_answer("add", facts(), {})));
+  CHECK(in_use.outcome == PaidOutcome::in_use);
+  CHECK(in_use.retry_after_seconds == std::optional<int>(2));
+}
+
+TEST_CASE("settlement unproven is final", "[payment_request_form][paid]") {
+  auto paid = classify(answer_with(proxy::settlement_unproven_answer("add", facts("0xfeed"), {})));
+  CHECK(paid.outcome == PaidOutcome::unproven);
+  CHECK(paid.reason == "settlement_unproven");
+}
+
+TEST_CASE("a result or a 'payment already used' with a success receipt is answered and paid",
+          "[payment_request_form][paid]") {
+  json::object result{{"content", json::array{{{"type", "text"}, {"text", "3"}}}}};
+  proxy::attach_receipt(result, proxy::receipt_json(facts("0xabc")));
+  auto delivered = classify(answer_with(result));
+  CHECK(delivered.outcome == PaidOutcome::answered);
+  REQUIRE(delivered.receipt.has_value());
+  CHECK(delivered.receipt->success);
+  CHECK(delivered.receipt->transaction == "0xabc");
+
+  auto spent = classify(answer_with(proxy::payment_spent_answer("add", facts("0xabc"), {})));
+  CHECK(spent.outcome == PaidOutcome::answered);
+  REQUIRE(spent.receipt.has_value());
+  CHECK(spent.receipt->success);
+}
+
+TEST_CASE("an ordinary tool error after payment is answered, not refused",
+          "[payment_request_form][paid]") {
+  auto paid = classify(response_with_result(
+      R"({"isError":true,"content":[{"type":"text","text":"the tool failed"}]})"));
+  CHECK(paid.outcome == PaidOutcome::answered);
+  CHECK_FALSE(paid.receipt.has_value());
+}
+
+TEST_CASE(
+    "an HTTP 402 with a failed PAYMENT-RESPONSE is a settlement failure, a plain one a "
+    "refusal",
+    "[payment_request_form][paid]") {
+  const std::string required_header = x402::base64_encode(kRequiredV2);
+  const std::string failed_receipt =
+      x402::base64_encode(R"({"success":false,"errorReason":"insufficient_funds","transaction":"",)"
+                          R"("network":"eip155:84532"})");
+  auto failed = classify_paid_answer(nullptr, 402, required_header, failed_receipt, "");
+  CHECK(failed.outcome == PaidOutcome::settlement_failed);
+  CHECK(failed.reason == "insufficient_funds");
+
+  auto refused = classify_paid_answer(nullptr, 402, required_header, "", "");
+  CHECK(refused.outcome == PaidOutcome::refused);
+  CHECK(refused.reason == "payment required");
+  CHECK(refused.fresh_request.has_value());
+
+  // Unreadable as an offer, still a refusal: the seller ran nothing.
+  auto bare = classify_paid_answer(nullptr, 402, "", "", "Payment Required");
+  CHECK(bare.outcome == PaidOutcome::refused);
+  CHECK_FALSE(bare.fresh_request.has_value());
+}
+
+TEST_CASE("an unreadable failed receipt on a payment request is still a failure, not a refusal",
+          "[payment_request_form][paid]") {
+  auto response = answer_with(
+      proxy::payment_required_answer(add_offer(), "add", "settlement could not complete", {}));
+  response["result"].as_object()["_meta"] =
+      json::object{{"x402/payment-response", {{"success", false}, {"errorReason", 7}}}};
+  auto paid = classify(response);
+  CHECK(paid.outcome == PaidOutcome::settlement_failed);
+  CHECK_FALSE(paid.fresh_request.has_value());
+}
+
+TEST_CASE("a success receipt wins over a payment request in the same answer",
+          "[payment_request_form][paid]") {
+  auto response =
+      answer_with(proxy::payment_required_answer(add_offer(), "add", "payment required", {}));
+  response["result"].as_object()["_meta"] =
+      json::object{{"x402/payment-response", proxy::receipt_json(facts("0xabc"))}};
+  auto paid = classify(response);
+  CHECK(paid.outcome == PaidOutcome::answered);
+  REQUIRE(paid.receipt.has_value());
+  CHECK(paid.receipt->transaction == "0xabc");
 }
