@@ -37,7 +37,16 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE payments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE payments ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE payments ADD COLUMN credit_account TEXT NOT NULL DEFAULT '';"
-    "CREATE INDEX IF NOT EXISTS payments_replay_key ON payments(replay_key);",
+    "CREATE INDEX IF NOT EXISTS payments_replay_key ON payments(replay_key);"
+    // Earlier releases booked every settle failure as settle_failed, also those that prove
+    // nothing (a timeout, a 5xx, settlement_pending, an "already used" nonce): those are open
+    // again, to be reconciled, with a validity bound longer than any authorization's.
+    "UPDATE payments SET state = 'settle_pending', settle_sent = 1, next_attempt_ms = 0,"
+    " valid_until = created_ms / 1000 + 86400"
+    " WHERE state = 'settle_failed' AND NOT (detail LIKE 'insufficient_funds%' OR"
+    " (detail LIKE 'invalid_exact_%' AND detail NOT LIKE 'invalid_exact_evm_nonce_already_used%'"
+    " AND detail NOT LIKE '%transaction_failed%' AND detail NOT LIKE "
+    "'%transfer_event_mismatch%'));",
 };
 
 constexpr const char* kSelectColumns =

@@ -149,6 +149,27 @@ TEST_CASE("insufficient credit is answered with the x402 offer, and the upstream
              Catch::Contains("insufficient credit"));
   CHECK(result.at("structuredContent").at("accepts").as_array().size() == 1);
   CHECK(s.serve->upstream_tool_calls("add") == 0);
+  // MCP 2026-07-28: a tool result must carry resultType, the credit path's answer too.
+  auto modern = result_of(mcp_post(s.serve->port, tool_call("add", R"({"a":1,"b":2})"),
+                                   {{"X-API-Key", s.key},
+                                    {"MCP-Protocol-Version", "2026-07-28"},
+                                    {"Mcp-Method", "tools/call"},
+                                    {"Mcp-Name", "add"}}));
+  CHECK(modern.at("resultType").as_string() == "complete");
+  CHECK(modern.at("isError").as_bool());
+}
+
+TEST_CASE("an \"x402/payment\": null is no payment: a known caller is charged from credit",
+          "[accounts]") {
+  AccountsServe s("$0.003");
+  auto result = result_of(mcp_post(s.serve->port,
+                                   tool_call("add", R"({"a":1,"b":2})", R"({"x402/payment":null})"),
+                                   {{"X-API-Key", s.key}}));
+  CHECK_FALSE(result.contains("isError"));
+  CHECK(result.at("content").at(0).at("text").as_string() == "3");
+  auto balance =
+      result_of(mcp_post(s.serve->port, tool_call("billing_balance"), {{"X-API-Key", s.key}}));
+  CHECK(balance.at("structuredContent").at("balance").as_string() == "2000");
 }
 
 TEST_CASE("concurrent calls never overdraw: N calls against credit for N-1", "[accounts]") {

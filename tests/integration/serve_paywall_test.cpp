@@ -1,6 +1,7 @@
 // serve: priced tools/call — payment required, paid, replayed, refused, facilitator and upstream
 // failures, settlement failures — through the real binary over real sockets.
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <future>
 #include <thread>
@@ -475,4 +476,98 @@ TEST_CASE("payments a previous run left open are reported at start-up", "[serve]
   REQUIRE(restarted.wait_for_line("listening on", std::chrono::seconds(10)));
   CHECK_THAT(restarted.output(),
              Catch::Contains("row 1 for tool add") && Catch::Contains("forwarded"));
+}
+
+TEST_CASE("a facilitator's refusal text never brings the signature into an answer or the log",
+          "[serve][paywall][secrets]") {
+  ServeFixture serve;
+  auto offer = first_offer(payment_required(serve, "add"));
+  serve.facilitator.set_refusal_message(
+      "authorization {signature} rejected; calldata "
+      "0xe3ee160e00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8");
+  auto payment = evm_payment(offer);
+  const std::string signature(payment.at("payload").at("signature").as_string());
+  const std::string signature_hex = signature.substr(2);
+
+  serve.facilitator.set_mode(FakeFacilitator::Mode::invalid);
+  auto refused = pay(serve, "add", payment);
+  CHECK(refused.status == 200);
+  CHECK(refused.body.find(signature_hex) == std::string::npos);
+  CHECK(refused.body.find("e3ee160e00000000") == std::string::npos);
+  CHECK_THAT(refused.body, Catch::Contains("invalid_exact_evm_signature"));
+
+  serve.facilitator.set_mode(FakeFacilitator::Mode::settle_fails);
+  auto failed = pay(serve, "add", evm_payment(offer));
+  CHECK(failed.body.find("e3ee160e00000000") == std::string::npos);
+  CHECK_THAT(failed.body, Catch::Contains("insufficient_funds"));
+
+  serve.facilitator.set_mode(FakeFacilitator::Mode::valid);
+  (void)pay(serve, "add", evm_payment(offer));
+  const std::string log = serve.proxy->output();
+  CHECK(log.find(signature_hex) == std::string::npos);
+  CHECK(log.find("e3ee160e00000000") == std::string::npos);
+}
+
+TEST_CASE("the payment journal is created readable by its owner only",
+          "[serve][journal][secrets]") {
+  ServeFixture serve;
+  auto offer = first_offer(payment_required(serve, "add"));
+  (void)pay(serve, "add", evm_payment(offer));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat info {};
+    const std::string path = serve.dir + "/payments.sqlite" + suffix;
+    if (::stat(path.c_str(), &info) != 0)
+      continue;  // -shm and -wal come and go with checkpoints
+    INFO(path);
+    CHECK((info.st_mode & 0777) == 0600);
+  }
+}
+
+TEST_CASE("every unknown settlement answer is retried within the call's wait, never refused",
+          "[serve][paywall][settle][faults]") {
+  using Answer = FakeFacilitator::SettleAnswer;
+  ServeFixture serve;  // settle_timeout 2 s
+  auto offer = first_offer(payment_required(serve, "add"));
+
+  SECTION("settlement_pending with a transaction, then success") {
+    serve.facilitator.script_settle({Answer::pending, Answer::success});
+  }
+  SECTION("HTTP 429, then success") {
+    serve.facilitator.script_settle({Answer::too_many_requests, Answer::success});
+  }
+  SECTION("HTTP 503 twice, then success") {
+    serve.facilitator.script_settle({Answer::unavailable, Answer::unavailable, Answer::success});
+  }
+  auto result = result_of(pay(serve, "add", evm_payment(offer)));
+  INFO(json::serialize(result));
+  CHECK_FALSE(result.contains("isError"));
+  CHECK(result.at("content").at(0).at("text").as_string() == "5");
+  CHECK(receipt_of(result).at("transaction").as_string() == FakeFacilitator::kTransaction);
+  CHECK(serve.upstream_tool_calls("add") == 1);
+  CHECK(serve.facilitator.settle_calls() >= 2);
+  CHECK(journal_states(serve) == std::vector<std::string>{"settled"});
+}
+
+TEST_CASE(
+    "a settle answer lost on the connection is pending; 'already used' afterwards proves "
+    "nothing",
+    "[serve][paywall][settle][faults]") {
+  using Answer = FakeFacilitator::SettleAnswer;
+  ServeFixture serve;
+  auto offer = first_offer(payment_required(serve, "add"));
+  serve.facilitator.script_settle({Answer::hang_up, Answer::already_used, Answer::already_used,
+                                   Answer::already_used, Answer::already_used, Answer::already_used,
+                                   Answer::already_used, Answer::already_used});
+  auto payment = evm_payment(offer);
+  auto pending = result_of(pay(serve, "add", payment));
+  INFO(json::serialize(pending));
+  CHECK(pending.at("isError").as_bool());
+  CHECK(receipt_of(pending).at("errorReason").as_string() == "settlement_pending");
+  CHECK(json::serialize(pending).find("\"5\"") == std::string::npos);
+  CHECK(journal_states(serve) == std::vector<std::string>{"settle_pending"});
+  // The buyer retries with the same payment: still pending (nothing proves it either way), and
+  // the tool does not run again.
+  auto again = result_of(pay(serve, "add", payment));
+  CHECK(receipt_of(again).at("errorReason").as_string() == "settlement_pending");
+  CHECK(serve.upstream_tool_calls("add") == 1);
 }

@@ -24,6 +24,11 @@ void FakeFacilitator::script_settle(std::vector<SettleAnswer> answers) {
   settle_script_.assign(answers.begin(), answers.end());
 }
 
+void FakeFacilitator::set_refusal_message(std::string message) {
+  std::lock_guard lock(mutex_);
+  refusal_message_ = std::move(message);
+}
+
 void FakeFacilitator::set_invalid_reason(std::string reason) {
   std::lock_guard lock(mutex_);
   invalid_reason_ = std::move(reason);
@@ -56,6 +61,7 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
   }
   std::string payer = "0x857b06519E91e3A54538791bDbb0E22373e36b66";
   std::string network = "eip155:84532";
+  std::string signature;
   try {
     auto body = json::parse(request.body).as_object();
     const auto& payload = body.at("paymentPayload").as_object();
@@ -63,6 +69,8 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
       if (auto* a = p->as_object().if_contains("authorization")) {
         payer = std::string(a->as_object().at("from").as_string());
       }
+      if (auto* s = p->as_object().if_contains("signature"); s && s->is_string())
+        signature = std::string(s->get_string());
     }
     network = std::string(body.at("paymentRequirements").at("network").as_string());
   } catch (...) {
@@ -71,6 +79,13 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
     return response;
   }
   const bool verify = request.target == "/verify";
+  std::string message;
+  {
+    std::lock_guard lock(mutex_);
+    message = refusal_message_;
+  }
+  if (auto at = message.find("{signature}"); at != std::string::npos)
+    message.replace(at, 11, signature);
   if (!verify) {
     std::optional<SettleAnswer> scripted;
     {
@@ -133,18 +148,24 @@ TestResponse FakeFacilitator::answer(const RecordedRequest& request) {
     case Mode::invalid:
       if (verify) {
         std::lock_guard lock(mutex_);
-        response.body = json::serialize(
-            json::object{{"isValid", false}, {"invalidReason", invalid_reason_}, {"payer", payer}});
+        json::object answer{
+            {"isValid", false}, {"invalidReason", invalid_reason_}, {"payer", payer}};
+        if (!message.empty())
+          answer["invalidMessage"] = message;
+        response.body = json::serialize(answer);
         return response;
       }
       break;
     case Mode::settle_fails:
       if (!verify) {
-        response.body = json::serialize(json::object{{"success", false},
-                                                     {"errorReason", kSettleErrorReason},
-                                                     {"transaction", ""},
-                                                     {"network", network},
-                                                     {"payer", payer}});
+        json::object answer{{"success", false},
+                            {"errorReason", kSettleErrorReason},
+                            {"transaction", ""},
+                            {"network", network},
+                            {"payer", payer}};
+        if (!message.empty())
+          answer["errorMessage"] = message;
+        response.body = json::serialize(answer);
         return response;
       }
       break;

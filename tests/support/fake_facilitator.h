@@ -52,6 +52,9 @@ class FakeFacilitator {
   void set_mode(Mode mode);
   Mode mode() const { return mode_; }
   void set_invalid_reason(std::string reason);
+  // The invalidMessage / errorMessage of refusals; "{signature}" is replaced by the payment's
+  // signature, as a facilitator that quotes the authorization in its errors would.
+  void set_refusal_message(std::string message);
   void set_slow_delay(std::chrono::milliseconds delay) { slow_delay_ms_ = delay.count(); }
   std::string url() const { return server_->url(); }
   unsigned short port() const { return server_->port(); }
@@ -69,6 +72,7 @@ class FakeFacilitator {
   std::mutex mutex_;
   std::string invalid_reason_ = "invalid_exact_evm_signature";
   std::deque<SettleAnswer> settle_script_;
+  std::string refusal_message_;
   std::unique_ptr<TestHttpServer> server_;
 };
 

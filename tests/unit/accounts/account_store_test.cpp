@@ -272,6 +272,26 @@ TEST_CASE("reservations left open by a crashed run are released at start-up, unc
   CHECK(*store->release_open_reservations("again") == 0);
 }
 
+TEST_CASE("a crash after the call reached the tool charges the reservation; before, it releases",
+          "[accounts]") {
+  auto store = open_store();
+  REQUIRE(store->credit("alice", kUsdc, 10'000, "seed").ok());
+  auto forwarded = store->reserve("alice", kUsdc, 6'000, "search", "req-1");
+  auto never_sent = store->reserve("alice", kUsdc, 3'000, "search", "req-2");
+  REQUIRE(forwarded.ok());
+  REQUIRE(never_sent.ok());
+  REQUIRE(store->mark_forwarded(*forwarded).ok());
+  auto finished = store->finish_open_reservations();
+  REQUIRE(finished.ok());
+  CHECK(finished->committed == 1);
+  CHECK(finished->released == 1);
+  CHECK(balance_of(*store, "alice") == 4'000);
+  CHECK(*store->available("alice", kUsdc) == 4'000);
+  CHECK(store->mark_forwarded(*never_sent).error().reason == "reservation.unknown");
+  auto again = store->finish_open_reservations();
+  CHECK(again->committed + again->released == 0);
+}
+
 TEST_CASE("history lists billing entries newest first with their details", "[accounts]") {
   auto store = open_store();
   REQUIRE(store->credit("alice", kUsdc, 10'000, "invoice 1").ok());
