@@ -26,12 +26,12 @@ class PayLoader {
     if (auto s = fields_.only_keys(
             root, "",
             {"remote", "listen", "tls_verify", "request_timeout", "redeem_timeout", "signers",
-             "tokens", "limits", "ledger", "log_level"});
+             "tokens", "assets", "limits", "ledger", "log_level"});
         !s.ok()) {
       return s.error();
     }
     for (auto step : {&PayLoader::read_scalars, &PayLoader::read_signers, &PayLoader::read_tokens,
-                      &PayLoader::read_limits}) {
+                      &PayLoader::read_assets, &PayLoader::read_limits}) {
       if (auto s = (this->*step)(root); !s.ok())
         return s.error();
     }
@@ -169,6 +169,68 @@ class PayLoader {
       if (!v.ok())
         return v.error();
       config_->tokens.push_back(*v);
+    }
+    return ok_status();
+  }
+
+  Status read_assets(const YAML::Node& root) {
+    const YAML::Node list = root["assets"];
+    if (!list)
+      return ok_status();
+    if (!list.IsSequence()) {
+      return fields_.error_at(list, "assets",
+                              "expected a list of {network, address, symbol, decimals}");
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string key = "assets[" + std::to_string(i) + "]";
+      const YAML::Node& entry = list[i];
+      if (auto s = fields_.only_keys(entry, key, {"network", "address", "symbol", "decimals"});
+          !s.ok())
+        return s;
+      for (const char* field : {"network", "address", "symbol", "decimals"}) {
+        if (!entry[field])
+          return fields_.error_at(entry, key + "." + field, "missing");
+      }
+      auto network_name = fields_.scalar(entry["network"], key + ".network", "a CAIP-2 id");
+      if (!network_name.ok())
+        return network_name.error();
+      auto network = x402::describe_network(*network_name);
+      if (!network) {
+        return fields_.error_at(entry["network"], key + ".network",
+                                "expected a v1 name or a CAIP-2 id like eip155:31337, got " +
+                                    quote_value(*network_name));
+      }
+      auto address = fields_.scalar(entry["address"], key + ".address", "a token address");
+      if (!address.ok())
+        return address.error();
+      const bool evm = network->family == x402::NetworkFamily::evm;
+      const bool well_formed =
+          evm ? address->size() == 42 && address->starts_with("0x") &&
+                    address->find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos
+              : address->size() >= 32 && address->size() <= 44 &&
+                    address->find_first_not_of(
+                        "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz") ==
+                        std::string::npos;
+      if (!well_formed) {
+        return fields_.error_at(entry["address"], key + ".address",
+                                std::string("expected ") +
+                                    (evm ? "0x and 40 hex digits" : "a base58 mint address") +
+                                    ", got " + quote_value(*address));
+      }
+      auto symbol = fields_.scalar(entry["symbol"], key + ".symbol", "a token symbol");
+      if (!symbol.ok())
+        return symbol.error();
+      auto decimals = fields_.unsigned_integer(entry["decimals"], key + ".decimals");
+      if (!decimals.ok())
+        return decimals.error();
+      if (*decimals > 36)
+        return fields_.error_at(entry["decimals"], key + ".decimals", "expected 0 to 36");
+      x402::AssetInfo asset;
+      asset.network = network->caip2;
+      asset.address = *address;
+      asset.symbol = *symbol;
+      asset.decimals = static_cast<unsigned>(*decimals);
+      config_->assets.push_back(std::move(asset));
     }
     return ok_status();
   }

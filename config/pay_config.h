@@ -46,6 +46,9 @@ struct PayConfig {
   std::chrono::milliseconds redeem_timeout{60000};
   std::vector<SignerConfig> signers;  // priority order
   std::vector<std::string> tokens;    // token priority: symbols or addresses
+  // USD stablecoins the registry does not know (any EVM chain's EIP-3009 token, any SPL mint),
+  // which this wallet may pay with and values at one dollar per unit.
+  std::vector<x402::AssetInfo> assets;
   PayLimitsConfig limits;
   std::string ledger = "spending.sqlite";
   std::string log_level = "info";

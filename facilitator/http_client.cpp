@@ -1,5 +1,7 @@
 #include "facilitator/http_client.h"
 
+#include <poll.h>
+
 #include <openssl/ssl.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -104,6 +106,15 @@ net::awaitable<Status> exchange_streaming(Stream& stream, beast::tcp_stream& low
 
 }  // namespace
 
+bool idle_connection_usable(tcp::socket& socket) {
+  if (!socket.is_open())
+    return false;
+  pollfd watched{socket.native_handle(), POLLIN | POLLRDHUP, 0};
+  if (::poll(&watched, 1, 0) < 0)
+    return false;
+  return (watched.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) == 0;
+}
+
 HttpClient::HttpClient(net::any_io_executor executor, HttpClientOptions options)
     : executor_(std::move(executor)), options_(options), tls_context_(ssl::context::tls_client) {}
 
@@ -152,9 +163,8 @@ std::unique_ptr<HttpClient::Connection> HttpClient::take_idle() {
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    boost::system::error_code ec;
     if (now - connection->idle_since < options_.max_idle_age &&
-        connection->plain.socket().available(ec) == 0 && !ec) {
+        idle_connection_usable(connection->plain.socket())) {
       return connection;
     }
   }

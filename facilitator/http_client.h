@@ -16,6 +16,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
@@ -50,6 +51,12 @@ struct HttpStreamHandler {
   std::function<Status(const boost::beast::http::response_header<>& head)> on_head;
   std::function<Status(std::string_view piece)> on_body;
 };
+
+// Whether an idle keep-alive connection can take another request: nothing is waiting to be read
+// on it (an idle HTTP connection has nothing to say; bytes or an EOF mean the peer closed it or
+// broke the protocol). FIONREAD alone does not see an EOF, so a peer that closed (a restart) would
+// look alive and the next request on it would die unanswered.
+bool idle_connection_usable(boost::asio::ip::tcp::socket& socket);
 
 class HttpClient {
  public:

@@ -221,7 +221,8 @@ Status PaymentJournal::update(std::int64_t id, PaymentState state, const std::st
 Status PaymentJournal::mark_forwarded(std::int64_t id) {
   std::lock_guard lock(mutex_);
   auto statement = db_->prepare(
-      "UPDATE payments SET state = CASE WHEN flow = 'after' THEN 'forwarded' ELSE state END,"
+      "UPDATE payments SET state = CASE WHEN flow = 'after' AND state = 'verified'"
+      " THEN 'forwarded' ELSE state END,"
       " forwarded_ms = ?1, updated_ms = ?1 WHERE id = ?2");
   if (!statement.ok())
     return statement.error();

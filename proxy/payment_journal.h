@@ -98,8 +98,9 @@ class PaymentJournal {
   // A plain state change (kept for the given-back states and tests).
   Status update(std::int64_t id, PaymentState state, const std::string& transaction = {},
                 const std::string& detail = {});
-  // The request is going onto an established upstream connection. Settle-after rows move to
-  // forwarded; settle-first rows keep their (settled) state.
+  // The request is going onto an established upstream connection. A settle-after row still
+  // verified moves to forwarded; any other keeps its state (a settled payment whose result was
+  // lost runs again for its buyer).
   Status mark_forwarded(std::int64_t id);
   // Settlement is about to be asked; `result_json` (may be empty) is the tool's result, kept so
   // that a buyer can redeem it if the outcome is not known in time. The reconciler leaves the row

@@ -1,5 +1,7 @@
 #include "proxy/upstream_pool.h"
 
+#include "facilitator/http_client.h"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -63,10 +65,8 @@ net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquir
     while (!fresh && !idle_.empty()) {
       std::unique_ptr<UpstreamConnection> connection = std::move(idle_.back());
       idle_.pop_back();
-      boost::system::error_code ec;
       // A connection the upstream closed while idle is readable (EOF) or errored: drop it.
-      bool alive = connection->stream.socket().is_open() &&
-                   connection->stream.socket().available(ec) == 0 && !ec &&
+      bool alive = facilitator::idle_connection_usable(connection->stream.socket()) &&
                    now - connection->idle_since < max_idle_age_;
       if (alive)
         co_return std::move(connection);

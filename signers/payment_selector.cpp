@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <tuple>
 
 #include "x402/amount.h"
@@ -14,19 +15,36 @@ const char* family_name(x402::NetworkFamily family) {
   return family == x402::NetworkFamily::evm ? "evm" : "solana";
 }
 
-std::string offer_label(const x402::PaymentRequirements& offer, const x402::Asset* asset) {
-  return x402::to_caip2(offer.network) + " " +
-         (asset != nullptr ? std::string(asset->symbol) : offer.asset);
+bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The token an offer names (by address: what gets signed): the wallet's own list first, then the
+// registry.
+std::optional<x402::AssetInfo> asset_for(const std::string& network, const std::string& address,
+                                         const std::vector<x402::AssetInfo>& wallet) {
+  for (const auto& asset : wallet) {
+    if (asset.network == network && same_text(asset.address, address))
+      return asset;
+  }
+  return x402::builtin_asset(network, address);
+}
+
+std::string offer_label(const x402::PaymentRequirements& offer,
+                        const std::optional<x402::AssetInfo>& asset) {
+  return x402::to_caip2(offer.network) + " " + (asset ? asset->symbol : offer.asset);
 }
 
 // Position of the asset in the token priority list; 0 for every asset when the list is empty
 // (they rank equal) and npos when the list excludes it.
-std::size_t token_rank(const std::vector<std::string>& tokens, const x402::Asset& asset,
-                       const std::string& network) {
+std::size_t token_rank(const std::vector<std::string>& tokens, const x402::AssetInfo& asset) {
   if (tokens.empty())
     return 0;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (x402::find_asset(network, tokens[i]) == &asset)
+    if (same_text(tokens[i], asset.symbol) || same_text(tokens[i], asset.address))
       return i;
   }
   return std::string::npos;
@@ -39,14 +57,14 @@ Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>
   Selection selection;
   struct Ranked {
     std::size_t signer, token, offer;
-    const x402::Asset* asset;
+    x402::AssetInfo asset;
   };
   std::vector<Ranked> ranked;
   for (std::size_t i = 0; i < offers.size(); ++i) {
     const x402::PaymentRequirements& offer = offers[i];
     const std::string network = x402::to_caip2(offer.network);
-    const x402::Network* known = x402::find_network(network);
-    const x402::Asset* asset = x402::find_asset(network, offer.asset);
+    const auto known = x402::describe_network(network);
+    const auto asset = asset_for(network, offer.asset, policy.assets);
     auto skip = [&](std::string why) {
       selection.skipped.push_back({i, offer_label(offer, asset) + ": " + std::move(why)});
     };
@@ -54,20 +72,19 @@ Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>
       skip("scheme \"" + offer.scheme + "\" is not supported (only \"exact\")");
       continue;
     }
-    if (known == nullptr) {
+    if (!known) {
       skip("unknown network");
-      continue;
-    }
-    if (asset == nullptr) {
-      skip("unknown asset " + offer.asset + " (only registry stablecoins can be valued)");
       continue;
     }
     // The registry also finds assets by symbol; an offer must name the contract or mint, which
     // is what gets signed.
-    if (offer.asset.size() == asset->symbol.size() &&
-        std::equal(offer.asset.begin(), offer.asset.end(), asset->symbol.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    if (asset && same_text(offer.asset, asset->symbol) && !same_text(offer.asset, asset->address)) {
       skip("asset \"" + offer.asset + "\" is a symbol, not a token address");
+      continue;
+    }
+    if (!asset) {
+      skip("unknown asset " + offer.asset +
+           " (only registry stablecoins and the wallet's assets can be valued)");
       continue;
     }
     if (!policy.networks.empty() && std::find(policy.networks.begin(), policy.networks.end(),
@@ -75,7 +92,7 @@ Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>
       skip("network not in limits.networks");
       continue;
     }
-    const std::size_t token = token_rank(policy.tokens, *asset, network);
+    const std::size_t token = token_rank(policy.tokens, *asset);
     if (token == std::string::npos) {
       skip("token not in the wallet's tokens list");
       continue;
@@ -85,7 +102,7 @@ Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>
       if (policy.signers[s] != known->family)
         continue;
       any_signer = true;
-      ranked.push_back({s, token, i, asset});
+      ranked.push_back({s, token, i, *asset});
     }
     if (!any_signer)
       skip(std::string("no ") + family_name(known->family) + " signer configured");
@@ -100,9 +117,9 @@ Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>
 
 std::string describe_offer(const x402::PaymentRequirements& offer) {
   const std::string network = x402::to_caip2(offer.network);
-  const x402::Asset* asset = x402::find_asset(network, offer.asset);
+  const auto asset = x402::builtin_asset(network, offer.asset);
   std::string price = offer.amount + " atomic units";
-  if (asset != nullptr) {
+  if (asset) {
     if (auto amount = x402::parse_amount(offer.amount); amount.ok())
       price = x402::format_usd(*amount, asset->decimals);
   }

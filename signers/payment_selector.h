@@ -18,12 +18,13 @@ struct SelectionPolicy {
   std::vector<x402::NetworkFamily> signers;  // one entry per configured signer, priority order
   std::vector<std::string> tokens;           // symbols or addresses; empty: any known stablecoin
   std::vector<std::string> networks;         // CAIP-2 allow-list; empty: any
+  std::vector<x402::AssetInfo> assets;       // stablecoins the wallet adds to the registry's
 };
 
 struct PaymentCandidate {
-  std::size_t offer = 0;               // index into the seller's accepts
-  std::size_t signer = 0;              // index into SelectionPolicy::signers
-  const x402::Asset* asset = nullptr;  // the registry entry (decimals, for valuing it in dollars)
+  std::size_t offer = 0;   // index into the seller's accepts
+  std::size_t signer = 0;  // index into SelectionPolicy::signers
+  x402::AssetInfo asset;   // the token (decimals, for valuing it in dollars)
 };
 
 struct SkippedOffer {
@@ -36,8 +37,8 @@ struct Selection {
   std::vector<SkippedOffer> skipped;
 };
 
-// Only the "exact" scheme is paid; the asset must be one the registry knows (limits are in
-// dollars, so an asset we cannot value is never paid).
+// Only the "exact" scheme is paid; the asset must be one the registry or the wallet's `assets`
+// knows (limits are in dollars, so an asset we cannot value is never paid).
 Selection select_payment_candidates(const std::vector<x402::PaymentRequirements>& offers,
                                     const SelectionPolicy& policy);
 

@@ -151,6 +151,7 @@ int run_pay_command(const std::string& config_path, bool report) {
   PayingForwarderOptions options;
   options.request_timeout = cfg.request_timeout;
   options.redeem_timeout = cfg.redeem_timeout;
+  options.assets = cfg.assets;
   PayingForwarder forwarder(*remote, std::move(signers).value(), cfg.tokens, cfg.limits.networks,
                             std::move(ledger).value(), options);
   std::unique_ptr<StdioEndpoint> stdio;

@@ -199,6 +199,7 @@ PayingForwarder::PayingForwarder(std::shared_ptr<RemoteSession> remote,
     policy_.signers.push_back(signer->family());
   policy_.tokens = std::move(token_priority);
   policy_.networks = std::move(networks);
+  policy_.assets = options_.assets;
 }
 
 boost::asio::awaitable<PayingForwarder::Exchange> PayingForwarder::send(
@@ -393,7 +394,7 @@ boost::asio::awaitable<void> PayingForwarder::pay_for(
     planned.asset = offer.asset;
     planned.pay_to = offer.pay_to;
     planned.amount = *amount;
-    planned.usd_micros = signers::usd_micros_from_atomic(*amount, candidate.asset->decimals);
+    planned.usd_micros = signers::usd_micros_from_atomic(*amount, candidate.asset.decimals);
     auto reservation = ledger_->reserve(planned, std::time(nullptr));
     if (!reservation.ok()) {
       if (reservation.error().reason.starts_with("limit.") && !limit_refusal)

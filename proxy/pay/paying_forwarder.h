@@ -53,6 +53,8 @@ struct PayingForwarderOptions {
   // redeem_timeout); it ends earlier when the call's request_timeout would not leave time for
   // the last answer.
   std::chrono::milliseconds redeem_timeout{60000};
+  // Stablecoins the wallet adds to the registry's (wallet `assets`).
+  std::vector<x402::AssetInfo> assets;
 };
 
 // What identifies "the same call" for redeeming a payment: SHA-256 (hex) of the seller's URL,

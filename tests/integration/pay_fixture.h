@@ -20,6 +20,7 @@
 #include "signers/solana/ed25519.h"
 #include "signers/spending_limits.h"
 #include "tests/integration/serve_fixture.h"
+#include "tests/support/eventually.h"
 #include "tests/support/stdio_mcp_client.h"
 
 namespace x402proxy::testing {
@@ -152,18 +153,6 @@ inline std::vector<std::string> serve_journal_states(const ServeFixture& serve) 
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return states;
-}
-
-// Polls `condition` until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout) {
-  const auto give_up = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < give_up) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
 }
 
 }  // namespace x402proxy::testing

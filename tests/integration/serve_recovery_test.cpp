@@ -7,6 +7,7 @@
 
 #include "tests/integration/journal_reader.h"
 #include "tests/integration/serve_fixture.h"
+#include "tests/support/eventually.h"
 
 using namespace x402proxy::testing;
 namespace json = boost::json;
@@ -64,17 +65,6 @@ struct RestartableServe {
   unsigned short port = 0;
   int runs = 0;
 };
-
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
 
 }  // namespace
 

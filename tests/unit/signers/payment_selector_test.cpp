@@ -69,9 +69,8 @@ TEST_CASE("signer priority comes before the seller's order", "[payment_selector]
   CHECK(offers_of(selection) == std::vector<std::size_t>{1, 0});
   CHECK(signers_of(selection) == std::vector<std::size_t>{0, 1});
   REQUIRE(selection.candidates.size() == 2);
-  REQUIRE(selection.candidates[0].asset != nullptr);
-  CHECK(selection.candidates[0].asset->address == kSolanaDevnetUsdc);
-  CHECK(selection.candidates[1].asset->decimals == 6);
+  CHECK(selection.candidates[0].asset.address == kSolanaDevnetUsdc);
+  CHECK(selection.candidates[1].asset.decimals == 6);
 }
 
 TEST_CASE("with equal signer priority the seller's order is kept", "[payment_selector]") {
@@ -127,8 +126,11 @@ TEST_CASE("an offer in a scheme other than exact is skipped with the scheme name
 TEST_CASE("an offer on an unknown network is skipped", "[payment_selector]") {
   SelectionPolicy policy;
   policy.signers = {NetworkFamily::evm};
-  CHECK(only_skip_reason({offer("eip155:999999", kBaseSepoliaUsdc)}, policy) ==
-        std::string("eip155:999999 ") + kBaseSepoliaUsdc + ": unknown network");
+  CHECK(only_skip_reason({offer("cosmos:cosmoshub-4", kBaseSepoliaUsdc)}, policy) ==
+        std::string("cosmos:cosmoshub-4 ") + kBaseSepoliaUsdc + ": unknown network");
+  // Any EVM chain is a network; what it cannot value is a token nobody listed.
+  CHECK_THAT(only_skip_reason({offer("eip155:999999", kBaseSepoliaUsdc)}, policy),
+             Catch::Contains("unknown asset"));
 }
 
 TEST_CASE("an offer in an asset the registry cannot value is skipped", "[payment_selector]") {
@@ -184,8 +186,24 @@ TEST_CASE("x402 v1 network names are paid like their CAIP-2 ids", "[payment_sele
       select_payment_candidates({offer("base-sepolia", kBaseSepoliaUsdc)}, policy);
   CHECK(selection.skipped.empty());
   REQUIRE(selection.candidates.size() == 1);
-  REQUIRE(selection.candidates[0].asset != nullptr);
-  CHECK(selection.candidates[0].asset->network == "eip155:84532");
+  CHECK(selection.candidates[0].asset.network == "eip155:84532");
+}
+
+TEST_CASE("a token the wallet lists in assets is paid on a chain the registry does not know",
+          "[payment_selector]") {
+  const std::string token = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  SelectionPolicy policy;
+  policy.signers = {x402::NetworkFamily::evm};
+  auto unknown = select_payment_candidates({offer("eip155:31337", token)}, policy);
+  CHECK(unknown.candidates.empty());
+  REQUIRE(unknown.skipped.size() == 1);
+  CHECK_THAT(unknown.skipped[0].reason, Catch::Contains("unknown asset"));
+  policy.assets = {x402::AssetInfo{"eip155:31337", "USDC", token, 6, "", ""}};
+  policy.tokens = {"USDC"};
+  auto known = select_payment_candidates({offer("eip155:31337", token)}, policy);
+  REQUIRE(known.candidates.size() == 1);
+  CHECK(known.candidates[0].asset.symbol == "USDC");
+  CHECK(known.candidates[0].asset.decimals == 6);
 }
 
 TEST_CASE("describe_offer names network, token, dollar price and payee", "[payment_selector]") {
