@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libssl-dev
   libsecp256k1-dev libsodium-dev libcrypto++-dev
   libyaml-cpp-dev libspdlog-dev catch2 libsqlite3-dev
+  postgresql-15 libpq-dev
   nodejs npm ca-certificates curl
 )
 
