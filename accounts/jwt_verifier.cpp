@@ -15,12 +15,12 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
 
-#include "facilitator/http_client.h"
+#include "net/http_client.h"
 #include "x402/strict_json.h"
 
 namespace x402proxy::accounts {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 struct JwtVerifier::KeySet {
@@ -259,17 +259,17 @@ Error config_error(const Error& error) {
 
 }  // namespace
 
-JwtVerifier::JwtVerifier(net::any_io_executor executor, JwtOptions options)
+JwtVerifier::JwtVerifier(asio::any_io_executor executor, JwtOptions options)
     : executor_(std::move(executor)), options_(std::move(options)) {}
 
 JwtVerifier::~JwtVerifier() {
   // The refresh loop owns the timer too; cancelling on the timer's executor ends its wait without
   // touching the timer from another thread.
   if (refresh_timer_)
-    net::post(refresh_timer_->get_executor(), [timer = refresh_timer_] { timer->cancel(); });
+    asio::post(refresh_timer_->get_executor(), [timer = refresh_timer_] { timer->cancel(); });
 }
 
-Result<std::shared_ptr<JwtVerifier>> JwtVerifier::create(net::any_io_executor executor,
+Result<std::shared_ptr<JwtVerifier>> JwtVerifier::create(asio::any_io_executor executor,
                                                          JwtOptions options) {
   const int sources = !options.hs256_secret.empty() + !options.public_key_pem.empty() +
                       !options.jwks_file.empty() + !options.jwks_url.empty();
@@ -310,11 +310,11 @@ Result<std::shared_ptr<JwtVerifier>> JwtVerifier::create(net::any_io_executor ex
     keys->keys = std::move(parsed).value();
   }
 
-  std::shared_ptr<facilitator::HttpClient> client;
+  std::shared_ptr<net::HttpClient> client;
   if (!options.jwks_url.empty()) {
-    facilitator::HttpClientOptions client_options;
+    net::HttpClientOptions client_options;
     client_options.max_response_bytes = kMaxJwksBytes;
-    auto created = facilitator::HttpClient::create(executor, options.jwks_url, client_options);
+    auto created = net::HttpClient::create(executor, options.jwks_url, client_options);
     if (!created.ok())
       return config_error(created.error());
     client = std::move(created).value();
@@ -324,11 +324,11 @@ Result<std::shared_ptr<JwtVerifier>> JwtVerifier::create(net::any_io_executor ex
   verifier->keys_ = std::move(keys);
   if (client) {
     verifier->jwks_client_ = std::move(client);
-    verifier->refresh_timer_ = std::make_shared<net::steady_timer>(executor);
-    net::co_spawn(
+    verifier->refresh_timer_ = std::make_shared<asio::steady_timer>(executor);
+    asio::co_spawn(
         executor,
         refresh_periodically(verifier, verifier->refresh_timer_, verifier->options_.jwks_refresh),
-        net::detached);
+        asio::detached);
   }
   return verifier;
 }
@@ -348,8 +348,8 @@ bool JwtVerifier::claim_unknown_kid_refresh() {
   return true;
 }
 
-net::awaitable<Result<std::string>> JwtVerifier::verify(std::string_view token,
-                                                        std::int64_t now_unix) {
+asio::awaitable<Result<std::string>> JwtVerifier::verify(std::string_view token,
+                                                         std::int64_t now_unix) {
   auto parsed = parse_token(token);
   if (!parsed.ok())
     co_return parsed.error();
@@ -367,7 +367,7 @@ net::awaitable<Result<std::string>> JwtVerifier::verify(std::string_view token,
   co_return account;
 }
 
-net::awaitable<Status> JwtVerifier::refresh_jwks() {
+asio::awaitable<Status> JwtVerifier::refresh_jwks() {
   if (!jwks_client_) {
     Status nothing_to_do = ok_status();
     co_return nothing_to_do;
@@ -414,9 +414,9 @@ net::awaitable<Status> JwtVerifier::refresh_jwks() {
   co_return installed;
 }
 
-net::awaitable<void> JwtVerifier::refresh_periodically(std::weak_ptr<JwtVerifier> weak,
-                                                       std::shared_ptr<net::steady_timer> timer,
-                                                       std::chrono::seconds period) {
+asio::awaitable<void> JwtVerifier::refresh_periodically(std::weak_ptr<JwtVerifier> weak,
+                                                        std::shared_ptr<asio::steady_timer> timer,
+                                                        std::chrono::seconds period) {
   for (;;) {
     {
       // Held only for the fetch, so that the verifier's owner decides its lifetime.
@@ -433,7 +433,7 @@ net::awaitable<void> JwtVerifier::refresh_periodically(std::weak_ptr<JwtVerifier
       co_return;
     timer->expires_after(period);
     boost::system::error_code ec;
-    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       co_return;  // cancelled: the verifier is gone
   }

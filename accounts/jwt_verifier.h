@@ -21,7 +21,7 @@
 #include "accounts/jwt_keys.h"
 #include "x402/result.h"
 
-namespace x402proxy::facilitator {
+namespace x402proxy::net {
 class HttpClient;
 }
 
@@ -84,7 +84,7 @@ class JwtVerifier : public std::enable_shared_from_this<JwtVerifier> {
 
   boost::asio::any_io_executor executor_;
   const JwtOptions options_;
-  std::shared_ptr<facilitator::HttpClient> jwks_client_;      // with jwks_url only
+  std::shared_ptr<net::HttpClient> jwks_client_;              // with jwks_url only
   std::shared_ptr<boost::asio::steady_timer> refresh_timer_;  // with jwks_url only
 
   mutable std::mutex mutex_;  // guards the members below

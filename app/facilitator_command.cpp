@@ -18,7 +18,7 @@
 #include "x402/price.h"
 
 namespace x402proxy::app {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -132,7 +132,7 @@ int run_facilitator_command(const std::string& config_path) {
     std::fprintf(stderr, "x402-mcp-proxy facilitator: %s\n", embedded.error().message.c_str());
     return 2;
   }
-  net::io_context context;
+  asio::io_context context;
   auto service = facilitator::FacilitatorHttpService::bind(context, cfg.listen, *embedded,
                                                            /*simulate_solana_rpc=*/cfg.solana_rpc);
   if (!service.ok()) {
@@ -153,8 +153,8 @@ int run_facilitator_command(const std::string& config_path) {
   std::fprintf(stderr, "listening on %s:%u\n", local.address().to_string().c_str(),
                static_cast<unsigned>(local.port()));
   std::fflush(stderr);
-  net::co_spawn(context, (*service)->run(), net::detached);
-  net::signal_set signals(context, SIGINT, SIGTERM);
+  asio::co_spawn(context, (*service)->run(), asio::detached);
+  asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     (*service)->close();
     context.stop();

@@ -10,8 +10,8 @@
 #include "app/probe_command.h"
 #include "config/price_table.h"
 #include "config/serve_config.h"
-#include "proxy/json_log_format.h"
-#include "proxy/pay/pay_command.h"
+#include "pay/pay_command.h"
+#include "proxy/operations/json_log_format.h"
 #include "proxy/serve_command.h"
 
 namespace {
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   if (command == "check")
     return run_check(config_path);
   if (command == "pay")
-    return x402proxy::proxy::run_pay_command(config_path, flag(argc, argv, "--report"));
+    return x402proxy::pay::run_pay_command(config_path, flag(argc, argv, "--report"));
   if (command == "facilitator") {
     if (flag(argc, argv, "--balances"))
       return x402proxy::app::print_facilitator_balances(config_path);

@@ -15,10 +15,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "facilitator/http_client.h"
+#include "net/http_client.h"
 
 namespace x402proxy::app {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
@@ -81,12 +81,12 @@ std::string body_excerpt(const std::string& body) {
   return std::string(text);
 }
 
-net::awaitable<int> probe(ProbeTarget target, std::string url, std::chrono::milliseconds timeout) {
-  facilitator::HttpClientOptions options;
+asio::awaitable<int> probe(ProbeTarget target, std::string url, std::chrono::milliseconds timeout) {
+  net::HttpClientOptions options;
   options.max_response_bytes = kMaxAnswerBytes;
   options.max_idle_connections = 0;
-  net::any_io_executor executor = co_await net::this_coro::executor;
-  auto client = facilitator::HttpClient::create(executor, target.origin, options);
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto client = net::HttpClient::create(executor, target.origin, options);
   if (!client.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy probe: %s\n", client.error().message.c_str());
     co_return 2;
@@ -138,23 +138,23 @@ int run_probe_command(const std::string& url, const std::string& timeout_text) {
   }
 
   // The client's budget covers resolve, connect, write and read, so run() returns within it.
-  net::io_context context;
+  asio::io_context context;
   int exit_code = 1;
-  net::co_spawn(context, probe(std::move(*target), url, timeout),
-                [&exit_code, &url](std::exception_ptr failure, int code) {
-                  if (!failure) {
-                    exit_code = code;
-                    return;
-                  }
-                  try {
-                    std::rethrow_exception(failure);
-                  } catch (const std::exception& e) {
-                    std::fprintf(stderr, "x402-mcp-proxy probe: %s: %s\n", url.c_str(), e.what());
-                  } catch (...) {
-                    std::fprintf(stderr, "x402-mcp-proxy probe: %s: failed\n", url.c_str());
-                  }
-                  exit_code = 1;
-                });
+  asio::co_spawn(context, probe(std::move(*target), url, timeout),
+                 [&exit_code, &url](std::exception_ptr failure, int code) {
+                   if (!failure) {
+                     exit_code = code;
+                     return;
+                   }
+                   try {
+                     std::rethrow_exception(failure);
+                   } catch (const std::exception& e) {
+                     std::fprintf(stderr, "x402-mcp-proxy probe: %s: %s\n", url.c_str(), e.what());
+                   } catch (...) {
+                     std::fprintf(stderr, "x402-mcp-proxy probe: %s: failed\n", url.c_str());
+                   }
+                   exit_code = 1;
+                 });
   context.run();
   return exit_code;
 }

@@ -4,12 +4,12 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "facilitator/redaction.h"
+#include "net/redaction.h"
 #include "x402/codec.h"
 #include "x402/strict_json.h"
 
 namespace x402proxy::facilitator {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
@@ -27,7 +27,7 @@ FacilitatorError transport_error(const Error& error, const std::string& call) {
 
 // The answer's JSON object, or why there is none. A non-2xx answer that still carries the x402
 // failure body (`field` present) is a payment failure, not a transport one (research §2.4).
-Result<json::object, FacilitatorError> answer_object(const HttpResponse& response,
+Result<json::object, FacilitatorError> answer_object(const net::HttpResponse& response,
                                                      const char* field, const std::string& call) {
   auto parsed = x402::parse_strict_json(response.body);
   const bool ok_status = response.status / 100 == 2;
@@ -44,7 +44,7 @@ Result<json::object, FacilitatorError> answer_object(const HttpResponse& respons
   if (!ok_status && !parsed->get_object().contains(field)) {
     std::string detail;
     if (auto* e = parsed->get_object().if_contains("error"); e && e->is_string()) {
-      detail = ": " + redact_secrets(e->get_string());
+      detail = ": " + net::redact_secrets(e->get_string());
     }
     return FacilitatorError{FailureKind::http_status, "http_" + std::to_string(response.status),
                             call + " answered HTTP " + std::to_string(response.status) + detail,
@@ -65,17 +65,17 @@ std::string facilitator_request_body(const x402::PaymentPayload& payment,
 }
 
 Result<std::shared_ptr<RemoteFacilitator>> RemoteFacilitator::create(
-    net::any_io_executor executor, RemoteFacilitatorOptions options) {
-  HttpClientOptions http_options;
+    asio::any_io_executor executor, RemoteFacilitatorOptions options) {
+  net::HttpClientOptions http_options;
   http_options.tls_verify = options.tls_verify;
-  auto client = HttpClient::create(std::move(executor), options.url, http_options);
+  auto client = net::HttpClient::create(std::move(executor), options.url, http_options);
   if (!client.ok())
     return client.error();
   return std::shared_ptr<RemoteFacilitator>(
       new RemoteFacilitator(std::move(client).value(), std::move(options)));
 }
 
-net::awaitable<FacilitatorResult<x402::VerifyResponse>> RemoteFacilitator::verify(
+asio::awaitable<FacilitatorResult<x402::VerifyResponse>> RemoteFacilitator::verify(
     const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
   const std::string call = "facilitator " + options_.url + " /verify";
   auto response = co_await client_->request(http::verb::post, "/verify",
@@ -94,15 +94,16 @@ net::awaitable<FacilitatorResult<x402::VerifyResponse>> RemoteFacilitator::verif
   }
   if (!verified->is_valid) {
     // The facilitator's words are untrusted: its reason as a code, its message without blobs.
-    co_return FacilitatorError{FailureKind::payment_rejected,
-                               reason_code(verified->invalid_reason.value_or("invalid_payment")),
-                               redact_secrets(verified->invalid_message.value_or("")),
-                               static_cast<int>(response->status), verified->payer.value_or("")};
+    co_return FacilitatorError{
+        FailureKind::payment_rejected,
+        net::reason_code(verified->invalid_reason.value_or("invalid_payment")),
+        net::redact_secrets(verified->invalid_message.value_or("")),
+        static_cast<int>(response->status), verified->payer.value_or("")};
   }
   co_return std::move(verified).value();
 }
 
-net::awaitable<FacilitatorResult<x402::SettleResponse>> RemoteFacilitator::settle(
+asio::awaitable<FacilitatorResult<x402::SettleResponse>> RemoteFacilitator::settle(
     const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements,
     std::chrono::steady_clock::time_point deadline) {
   const std::string call = "facilitator " + options_.url + " /settle";
@@ -131,8 +132,8 @@ net::awaitable<FacilitatorResult<x402::SettleResponse>> RemoteFacilitator::settl
   if (!settled->success) {
     // HTTP 200 with success:false is a failed settlement (DESIGN pitfalls).
     FacilitatorError failure{FailureKind::payment_rejected,
-                             reason_code(settled->error_reason.value_or("settle_failed")),
-                             redact_secrets(settled->error_message.value_or("")),
+                             net::reason_code(settled->error_reason.value_or("settle_failed")),
+                             net::redact_secrets(settled->error_message.value_or("")),
                              static_cast<int>(response->status), settled->payer.value_or("")};
     // A failure that names a transaction may have moved money: the caller must reconcile it.
     failure.transaction = settled->transaction;
@@ -146,7 +147,7 @@ net::awaitable<FacilitatorResult<x402::SettleResponse>> RemoteFacilitator::settl
   co_return std::move(settled).value();
 }
 
-net::awaitable<FacilitatorResult<x402::SupportedResponse>> RemoteFacilitator::supported() {
+asio::awaitable<FacilitatorResult<x402::SupportedResponse>> RemoteFacilitator::supported() {
   const std::string call = "facilitator " + options_.url + " /supported";
   auto response = co_await client_->request(http::verb::get, "/supported", {}, options_.headers,
                                             options_.supported_timeout, true);

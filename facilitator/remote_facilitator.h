@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "facilitator/facilitator.h"
-#include "facilitator/http_client.h"
+#include "net/http_client.h"
 
 namespace x402proxy::facilitator {
 
@@ -37,10 +37,10 @@ class RemoteFacilitator final : public Facilitator {
   boost::asio::awaitable<FacilitatorResult<x402::SupportedResponse>> supported() override;
 
  private:
-  RemoteFacilitator(std::shared_ptr<HttpClient> client, RemoteFacilitatorOptions options)
+  RemoteFacilitator(std::shared_ptr<net::HttpClient> client, RemoteFacilitatorOptions options)
       : client_(std::move(client)), options_(std::move(options)) {}
 
-  std::shared_ptr<HttpClient> client_;
+  std::shared_ptr<net::HttpClient> client_;
   RemoteFacilitatorOptions options_;
 };
 

@@ -13,18 +13,18 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "proxy/account_call.h"
-#include "proxy/admin_routes.h"
-#include "proxy/call_log.h"
-#include "proxy/client_reply.h"
-#include "proxy/http_forwarding.h"
-#include "proxy/jsonrpc_reply.h"
-#include "proxy/mcp_request.h"
-#include "proxy/paid_call.h"
-#include "proxy/response_relay.h"
+#include "mcp/jsonrpc_reply.h"
+#include "mcp/mcp_request.h"
+#include "net/http_reply.h"
+#include "proxy/credit/account_call.h"
+#include "proxy/operations/admin_routes.h"
+#include "proxy/operations/call_log.h"
+#include "proxy/paywall/paid_call.h"
+#include "proxy/upstream/http_forwarding.h"
+#include "proxy/upstream/response_relay.h"
 
 namespace x402proxy::proxy {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
@@ -40,23 +40,23 @@ std::optional<std::string_view> header(const Request& request, std::string_view 
 }
 
 // Forwards a request that is not a priced call and streams the answer back untouched.
-net::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
-                                  const Request& request) {
+asio::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
+                                   const Request& request) {
   auto upstream_request =
       make_upstream_request(request, state.upstream->endpoint(), request.body(), false);
   auto acquired = co_await state.upstream->acquire();
   const bool keep_alive = request.keep_alive();
   if (!acquired.ok()) {
-    co_return co_await write_reply(
+    co_return co_await net::write_reply(
         client, http::status::bad_gateway,
-        jsonrpc_error(nullptr, rpc_code::upstream_unavailable, acquired.error().message),
+        mcp::jsonrpc_error(nullptr, mcp::rpc_code::upstream_unavailable, acquired.error().message),
         keep_alive, state.options.client_write_timeout);
   }
   const auto started = std::chrono::steady_clock::now();
   boost::system::error_code ec;
   (*acquired)->stream.expires_after(state.options.upstream_idle_timeout);
   co_await http::async_write((*acquired)->stream, upstream_request,
-                             net::redirect_error(net::use_awaitable, ec));
+                             asio::redirect_error(asio::use_awaitable, ec));
   RelayOutcome outcome;
   if (!ec) {
     outcome = co_await relay_response(
@@ -68,53 +68,53 @@ net::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
   if (ec && !outcome.response_started) {
     const auto status =
         ec == beast::error::timeout ? http::status::gateway_timeout : http::status::bad_gateway;
-    std::string body =
-        jsonrpc_error(nullptr, rpc_code::upstream_unavailable,
-                      "upstream " + state.upstream->endpoint().url + " failed: " + ec.message());
-    co_return co_await write_reply(client, status, std::move(body), keep_alive,
-                                   state.options.client_write_timeout);
+    std::string body = mcp::jsonrpc_error(
+        nullptr, mcp::rpc_code::upstream_unavailable,
+        "upstream " + state.upstream->endpoint().url + " failed: " + ec.message());
+    co_return co_await net::write_reply(client, status, std::move(body), keep_alive,
+                                        state.options.client_write_timeout);
   }
   if (outcome.upstream_reusable)
     state.upstream->release(std::move(*acquired));
   co_return outcome.client_ok;
 }
 
-net::awaitable<bool> bad_request(ServeState& state, beast::tcp_stream& client, http::status status,
-                                 const json::value& id, int code, const std::string& message) {
-  co_return co_await write_reply(client, status, jsonrpc_error(id, code, message), true,
-                                 state.options.client_write_timeout);
+asio::awaitable<bool> bad_request(ServeState& state, beast::tcp_stream& client, http::status status,
+                                  const json::value& id, int code, const std::string& message) {
+  co_return co_await net::write_reply(client, status, mcp::jsonrpc_error(id, code, message), true,
+                                      state.options.client_write_timeout);
 }
 
-net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
-                                 const Request& request, const Caller& caller) {
+asio::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
+                                  const Request& request, const Caller& caller) {
   // A compressed body cannot be inspected; accepting it would let a priced call through unread.
   if (auto encoding = header(request, "Content-Encoding");
       encoding && !beast::iequals(*encoding, "identity")) {
     co_return co_await bad_request(state, client, http::status::unsupported_media_type, nullptr,
-                                   rpc_code::invalid_request,
+                                   mcp::rpc_code::invalid_request,
                                    "Content-Encoding " + std::string(*encoding) +
                                        " is not accepted: send the JSON-RPC body uncompressed");
   }
-  auto inspected = inspect_mcp_post(request.body());
+  auto inspected = mcp::inspect_mcp_post(request.body());
   if (!inspected.ok()) {
     const bool parse = inspected.error().reason == "jsonrpc.parse";
-    const int code = parse ? rpc_code::parse_error : rpc_code::invalid_request;
+    const int code = parse ? mcp::rpc_code::parse_error : mcp::rpc_code::invalid_request;
     std::string message =
         (parse ? "Parse error: " : "Invalid Request: ") + inspected.error().message;
     co_return co_await bad_request(state, client, http::status::bad_request, nullptr, code,
                                    message);
   }
-  McpPost& post = *inspected;
+  mcp::McpPost& post = *inspected;
   // This call keeps the price list it started with, even if a reload swaps it meanwhile.
   const std::shared_ptr<const PriceBook> prices = state.current_prices();
   const ToolOffer* priced = nullptr;
-  for (const McpMessage& message : post.messages) {
+  for (const mcp::McpMessage& message : post.messages) {
     if (!message.is_tools_call)
       continue;
     if (const ToolOffer* offer = prices->find(message.tool_name)) {
       if (post.is_batch) {
         co_return co_await bad_request(
-            state, client, http::status::bad_request, nullptr, rpc_code::invalid_request,
+            state, client, http::status::bad_request, nullptr, mcp::rpc_code::invalid_request,
             "Invalid Request: tool \"" + message.tool_name +
                 "\" is priced and cannot be called inside a JSON-RPC batch; send it on its own");
       }
@@ -122,15 +122,15 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
     }
   }
   if (!post.is_batch) {
-    McpRequestHeaders headers{header(request, "MCP-Protocol-Version"),
-                              header(request, "Mcp-Method"), header(request, "Mcp-Name")};
-    if (auto checked = check_request_headers(post.messages.front(), headers); !checked.ok()) {
+    mcp::McpRequestHeaders headers{header(request, "MCP-Protocol-Version"),
+                                   header(request, "Mcp-Method"), header(request, "Mcp-Name")};
+    if (auto checked = mcp::check_request_headers(post.messages.front(), headers); !checked.ok()) {
       co_return co_await bad_request(state, client, http::status::bad_request,
-                                     post.messages.front().id, rpc_code::header_mismatch,
+                                     post.messages.front().id, mcp::rpc_code::header_mismatch,
                                      checked.error().message);
     }
   }
-  const McpMessage& first = post.messages.front();
+  const mcp::McpMessage& first = post.messages.front();
   if (state.accounts && !post.is_batch) {
     if (first.is_tools_call && first.tool_name == state.accounts->config().topup_tool &&
         caller.kind == Caller::Kind::account) {
@@ -138,7 +138,7 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
     }
     if (first.is_tools_call && state.accounts->is_billing_tool(first.tool_name))
       co_return co_await answer_billing_call(state, client, request, post, caller.account);
-    if (first.kind == McpMessage::Kind::request && first.method == "tools/list")
+    if (first.kind == mcp::McpMessage::Kind::request && first.method == "tools/list")
       co_return co_await run_tools_list(state, client, request, post);
     // A known caller without an x402 payment is charged from prepaid credit.
     // `"x402/payment": null` is no payment, as extract_payment() reads it.
@@ -168,14 +168,14 @@ net::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
   co_return keep;
 }
 
-net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client, Request& request,
-                                    bool admin_allowed, bool mcp_allowed) {
+asio::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client, Request& request,
+                                     bool admin_allowed, bool mcp_allowed) {
   if (auto answered = co_await answer_admin_route(state, client, request, admin_allowed))
     co_return *answered;
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   if (!mcp_allowed || path != state.upstream->endpoint().path) {
-    co_return co_await write_reply(
+    co_return co_await net::write_reply(
         client, http::status::not_found,
         "{\"error\":\"not found: the MCP endpoint is " + state.upstream->endpoint().path + "\"}",
         request.keep_alive(), state.options.client_write_timeout);
@@ -187,8 +187,8 @@ net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client
       // A credential meant for the proxy that does not check out is never anonymous access.
       std::string body =
           json::serialize(json::object{{"error", "unauthorized: " + caller.refusal}});
-      co_return co_await write_reply(client, http::status::unauthorized, std::move(body),
-                                     request.keep_alive(), state.options.client_write_timeout);
+      co_return co_await net::write_reply(client, http::status::unauthorized, std::move(body),
+                                          request.keep_alive(), state.options.client_write_timeout);
     }
     // The proxy's credentials stay with the proxy.
     request.erase("X-API-Key");
@@ -202,9 +202,9 @@ net::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client
 
 }  // namespace
 
-net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
-                                      std::shared_ptr<ServeState> state, bool admin_allowed,
-                                      bool mcp_allowed) {
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
+                                       std::shared_ptr<ServeState> state, bool admin_allowed,
+                                       bool mcp_allowed) {
   beast::tcp_stream client(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
@@ -217,12 +217,13 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
   if (static_cast<std::size_t>(state->metrics->open_connections.load()) >
       state->options.max_connections) {
     state->metrics->count_refused_connection("max_connections");
-    co_await write_reply(client, http::status::service_unavailable,
-                         jsonrpc_error(nullptr, rpc_code::internal_error,
-                                       "too many connections: the proxy's limit of " +
-                                           std::to_string(state->options.max_connections) +
-                                           " open connections is reached; retry shortly"),
-                         false, state->options.client_write_timeout);
+    co_await net::write_reply(
+        client, http::status::service_unavailable,
+        mcp::jsonrpc_error(nullptr, mcp::rpc_code::internal_error,
+                           "too many connections: the proxy's limit of " +
+                               std::to_string(state->options.max_connections) +
+                               " open connections is reached; retry shortly"),
+        false, state->options.client_write_timeout);
     co_return;
   }
   while (true) {
@@ -235,8 +236,8 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
     // slow client can still be told 408.
     const bool idle = buffer.size() == 0;
     bool timed_out = false;
-    net::steady_timer timer(client.get_executor(), idle ? state->options.keep_alive_timeout
-                                                        : state->options.request_read_timeout);
+    asio::steady_timer timer(client.get_executor(), idle ? state->options.keep_alive_timeout
+                                                         : state->options.request_read_timeout);
     auto on_deadline = [&client, &timed_out](const boost::system::error_code& wait_error) {
       if (wait_error)
         return;  // cancelled: the request arrived in time
@@ -247,53 +248,55 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
     timer.async_wait(on_deadline);
     client.expires_never();
     co_await http::async_read_header(client, buffer, parser,
-                                     net::redirect_error(net::use_awaitable, ec));
+                                     asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && !parser.is_done()) {
       if (idle) {
         timer.expires_after(state->options.request_read_timeout);
         timer.async_wait(on_deadline);
       }
       co_await http::async_read(client, buffer, parser,
-                                net::redirect_error(net::use_awaitable, ec));
+                                asio::redirect_error(asio::use_awaitable, ec));
     }
     timer.cancel();
     if (timed_out)
       ec = beast::error::timeout;
     if (ec) {
       if (ec == http::error::header_limit) {
-        co_await write_reply(
+        co_await net::write_reply(
             client, http::status::request_header_fields_too_large,
-            jsonrpc_error(nullptr, rpc_code::invalid_request,
-                          "request headers exceed the limit of " +
-                              std::to_string(state->options.header_limit) + " bytes"),
+            mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
+                               "request headers exceed the limit of " +
+                                   std::to_string(state->options.header_limit) + " bytes"),
             false, state->options.client_write_timeout);
       } else if (ec == http::error::body_limit) {
-        co_await write_reply(
+        co_await net::write_reply(
             client, http::status::payload_too_large,
-            jsonrpc_error(nullptr, rpc_code::invalid_request,
-                          "request body exceeds the limit of " +
-                              std::to_string(state->options.body_limit) + " bytes"),
+            mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
+                               "request body exceeds the limit of " +
+                                   std::to_string(state->options.body_limit) + " bytes"),
             false, state->options.client_write_timeout);
       } else if (ec == beast::error::timeout && parser.got_some()) {
-        co_await write_reply(client, http::status::request_timeout,
-                             jsonrpc_error(nullptr, rpc_code::invalid_request,
-                                           "request not received within the read timeout"),
-                             false, state->options.client_write_timeout);
+        co_await net::write_reply(
+            client, http::status::request_timeout,
+            mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
+                               "request not received within the read timeout"),
+            false, state->options.client_write_timeout);
       } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
-                 ec != net::error::eof && ec != net::error::connection_reset && parser.got_some()) {
-        co_await write_reply(client, http::status::bad_request,
-                             "{\"error\":\"malformed HTTP request: " + ec.message() + "\"}", false,
-                             state->options.client_write_timeout);
+                 ec != asio::error::eof && ec != asio::error::connection_reset &&
+                 parser.got_some()) {
+        co_await net::write_reply(client, http::status::bad_request,
+                                  "{\"error\":\"malformed HTTP request: " + ec.message() + "\"}",
+                                  false, state->options.client_write_timeout);
       }
       break;
     }
     Request request = parser.release();
     if (state->rate_limiter && !state->rate_limiter->allow(peer)) {
       state->metrics->count_refused_connection("rate_limit");
-      bool keep = co_await write_reply(
+      bool keep = co_await net::write_reply(
           client, http::status::too_many_requests,
-          jsonrpc_error(nullptr, rpc_code::internal_error,
-                        "rate limit: too many requests from " + peer + "; slow down"),
+          mcp::jsonrpc_error(nullptr, mcp::rpc_code::internal_error,
+                             "rate limit: too many requests from " + peer + "; slow down"),
           request.keep_alive(), state->options.client_write_timeout);
       if (!keep)
         break;
@@ -306,7 +309,7 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket,
     if (!keep_alive || state->draining)
       break;
   }
-  client.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  client.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 }  // namespace x402proxy::proxy

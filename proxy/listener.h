@@ -36,12 +36,4 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
 };
 
-// A listening acceptor on "host:port" (port 0 picks a free one). Reasons "listen.address",
-// "listen.bind".
-Result<boost::asio::ip::tcp::acceptor> open_acceptor(boost::asio::io_context& context,
-                                                     const std::string& address);
-
-// Splits "host:port" / "[v6]:port".
-Result<std::pair<std::string, std::string>> split_host_port(const std::string& address);
-
 }  // namespace x402proxy::proxy

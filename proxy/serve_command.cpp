@@ -16,16 +16,16 @@
 #include "config/serve_config.h"
 #include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/remote_facilitator.h"
-#include "proxy/chain_provers.h"
-#include "proxy/facilitator_watch.h"
-#include "proxy/ledger_prover.h"
 #include "proxy/listener.h"
-#include "proxy/local_payment_check.h"
-#include "proxy/serve_operations.h"
-#include "proxy/stdio/stdio_bridge.h"
+#include "proxy/operations/facilitator_watch.h"
+#include "proxy/operations/serve_operations.h"
+#include "proxy/paywall/local_payment_check.h"
+#include "proxy/settlement/chain_provers.h"
+#include "proxy/settlement/ledger_prover.h"
+#include "proxy/upstream/stdio/stdio_bridge.h"
 
 namespace x402proxy::proxy {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 
 namespace {}  // namespace
 
@@ -38,7 +38,7 @@ int run_serve_command(const std::string& config_path) {
   std::shared_ptr<const config::ServeConfig> cfg = *loaded;
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
 
-  net::io_context context;
+  asio::io_context context;
   // A stdio upstream is served through an in-process Streamable HTTP bridge on a loopback port,
   // so that the paywall has one upstream path (see proxy/stdio/stdio_bridge.h).
   std::unique_ptr<StdioBridge> stdio_bridge;
@@ -130,9 +130,9 @@ int run_serve_command(const std::string& config_path) {
   auto watch = std::make_shared<FacilitatorWatch>(context.get_executor(), state->facilitator,
                                                   accepted_networks);
   std::optional<Status> known;
-  net::co_spawn(
-      context, [&]() -> net::awaitable<void> { known.emplace(co_await watch->refresh()); },
-      net::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { known.emplace(co_await watch->refresh()); },
+      asio::detached);
   context.run();
   context.restart();
   if (known && !known->ok()) {
@@ -155,7 +155,7 @@ int run_serve_command(const std::string& config_path) {
   }
   state->prices.store(*book);
   state->reload = make_price_reloader(config_path, cfg, fee_payer, *state);
-  state->facilitator_ready = [watch]() -> net::awaitable<Status> { co_return watch->ready(); };
+  state->facilitator_ready = [watch]() -> asio::awaitable<Status> { co_return watch->ready(); };
   if (!solana_network.empty() && fee_payer().empty()) {
     spdlog::warn(
         "the facilitator's Solana fee payer is not known yet: Solana offers are left out "
@@ -196,12 +196,12 @@ int run_serve_command(const std::string& config_path) {
   // a bounded first pass gets (DESIGN, paywall pipeline step 7); the reconciler goes on with the
   // rest, and a buyer retrying meanwhile is told the settlement is pending.
   std::optional<SettlementService::RecoveryReport> recovery;
-  net::co_spawn(
+  asio::co_spawn(
       context,
-      [&]() -> net::awaitable<void> {
+      [&]() -> asio::awaitable<void> {
         recovery.emplace(co_await state->settlement->recover(std::chrono::seconds(15)));
       },
-      net::detached);
+      asio::detached);
   context.run();
   context.restart();
   if (recovery) {
@@ -291,7 +291,7 @@ int run_serve_command(const std::string& config_path) {
   });
   if (stdio_bridge)
     stdio_bridge->start_accepting();
-  net::co_spawn(context, (*listener)->run(state, state->admin.on_main_port, true), net::detached);
+  asio::co_spawn(context, (*listener)->run(state, state->admin.on_main_port, true), asio::detached);
   std::unique_ptr<Listener> admin_listener;
   if (!cfg->operations.admin.listen.empty()) {
     auto bound = Listener::bind(context, cfg->operations.admin.listen);
@@ -305,11 +305,11 @@ int run_serve_command(const std::string& config_path) {
     std::fprintf(stderr, "admin listening on %s:%u\n", admin_local.address().to_string().c_str(),
                  static_cast<unsigned>(admin_local.port()));
     std::fflush(stderr);
-    net::co_spawn(context, admin_listener->run(state, true, false), net::detached);
+    asio::co_spawn(context, admin_listener->run(state, true, false), asio::detached);
   }
 
   // SIGHUP: reload the price list (an invalid file is logged and changes nothing).
-  net::signal_set hangup(context, SIGHUP);
+  asio::signal_set hangup(context, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& ec, int) {
         if (ec)
@@ -321,23 +321,23 @@ int run_serve_command(const std::string& config_path) {
   hangup.async_wait(on_hangup);
   // SIGTERM/SIGINT: stop accepting, let calls in flight (and their settlements) finish within
   // shutdown_grace, then exit; a second signal exits at once.
-  net::signal_set signals(context, SIGINT, SIGTERM);
+  asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec)
       return;
     spdlog::info("shutting down");
-    net::co_spawn(context,
-                  drain_and_stop(
-                      context, *state,
-                      [&] {
-                        (*listener)->close();
-                        if (admin_listener)
-                          admin_listener->close();
-                        hangup.cancel();
-                        watch->stop();
-                      },
-                      cfg->operations.shutdown_grace),
-                  net::detached);
+    asio::co_spawn(context,
+                   drain_and_stop(
+                       context, *state,
+                       [&] {
+                         (*listener)->close();
+                         if (admin_listener)
+                           admin_listener->close();
+                         hangup.cancel();
+                         watch->stop();
+                       },
+                       cfg->operations.shutdown_grace),
+                   asio::detached);
     signals.async_wait([&](const boost::system::error_code& again, int) {
       if (!again)
         context.stop();

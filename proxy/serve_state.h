@@ -15,14 +15,14 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "facilitator/facilitator.h"
-#include "proxy/account_billing.h"
-#include "proxy/metrics.h"
-#include "proxy/payment_journal.h"
-#include "proxy/price_book.h"
-#include "proxy/rate_limiter.h"
-#include "proxy/replay_guard.h"
-#include "proxy/settlement_service.h"
-#include "proxy/upstream_pool.h"
+#include "proxy/credit/account_billing.h"
+#include "proxy/operations/metrics.h"
+#include "proxy/operations/rate_limiter.h"
+#include "proxy/paywall/price_book.h"
+#include "proxy/paywall/replay_guard.h"
+#include "proxy/settlement/payment_journal.h"
+#include "proxy/settlement/settlement_service.h"
+#include "proxy/upstream/upstream_pool.h"
 #include "x402/types.h"
 
 namespace x402proxy::proxy {

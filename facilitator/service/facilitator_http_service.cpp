@@ -15,11 +15,11 @@
 #include "x402/strict_json.h"
 
 namespace x402proxy::facilitator {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -57,9 +57,9 @@ Result<CallInput> read_call(const std::string& body) {
 
 }  // namespace
 
-net::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std::string method,
-                                                  std::string path, std::string body,
-                                                  bool simulate_solana_rpc) {
+asio::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std::string method,
+                                                   std::string path, std::string body,
+                                                   bool simulate_solana_rpc) {
   if (simulate_solana_rpc && path == "/solana-rpc") {
     // JSON-RPC over HTTP: the transport always answers 200; failures are JSON-RPC errors.
     if (method != "POST")
@@ -115,8 +115,8 @@ net::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std:
 
 namespace {
 
-net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitator> facilitator,
-                                  bool simulate_solana_rpc) {
+asio::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitator> facilitator,
+                                   bool simulate_solana_rpc) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
@@ -124,14 +124,15 @@ net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitato
     http::request_parser<http::string_body> parser;
     parser.body_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(30));
-    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
       http::response<http::string_body> too_large{http::status::payload_too_large, 11};
       too_large.set(http::field::content_type, "application/json");
       too_large.body() = error_body("request body over 64 KiB");
       too_large.keep_alive(false);
       too_large.prepare_payload();
-      co_await http::async_write(stream, too_large, net::redirect_error(net::use_awaitable, ec));
+      co_await http::async_write(stream, too_large, asio::redirect_error(asio::use_awaitable, ec));
       break;
     }
     if (ec)
@@ -149,7 +150,7 @@ net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitato
     response.body() = std::move(answer.body);
     response.prepare_payload();
     stream.expires_after(std::chrono::seconds(30));
-    co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !request.keep_alive())
       break;
   }
@@ -159,7 +160,7 @@ net::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitato
 }  // namespace
 
 Result<std::unique_ptr<FacilitatorHttpService>> FacilitatorHttpService::bind(
-    net::io_context& context, const std::string& address, std::shared_ptr<Facilitator> facilitator,
+    asio::io_context& context, const std::string& address, std::shared_ptr<Facilitator> facilitator,
     bool simulate_solana_rpc) {
   std::size_t colon = address.rfind(':');
   if (colon == std::string::npos)
@@ -174,29 +175,29 @@ Result<std::unique_ptr<FacilitatorHttpService>> FacilitatorHttpService::bind(
   tcp::endpoint endpoint = results.begin()->endpoint();
   acceptor.open(endpoint.protocol(), ec);
   if (!ec)
-    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec)
     acceptor.bind(endpoint, ec);
   if (!ec)
-    acceptor.listen(net::socket_base::max_listen_connections, ec);
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
     return make_error("listen.bind", "cannot listen on " + address + ": " + ec.message());
   return std::unique_ptr<FacilitatorHttpService>(new FacilitatorHttpService(
       context, std::move(acceptor), std::move(facilitator), simulate_solana_rpc));
 }
 
-net::awaitable<void> FacilitatorHttpService::run() {
+asio::awaitable<void> FacilitatorHttpService::run() {
   while (acceptor_.is_open()) {
     boost::system::error_code ec;
-    tcp::socket socket(net::make_strand(context_));
-    co_await acceptor_.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
-    if (ec == net::error::operation_aborted)
+    tcp::socket socket(asio::make_strand(context_));
+    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted)
       break;
     if (ec)
       continue;
     auto executor = socket.get_executor();
-    net::co_spawn(executor, serve_client(std::move(socket), facilitator_, simulate_solana_rpc_),
-                  net::detached);
+    asio::co_spawn(executor, serve_client(std::move(socket), facilitator_, simulate_solana_rpc_),
+                   asio::detached);
   }
 }
 

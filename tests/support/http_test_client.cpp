@@ -15,10 +15,10 @@
 #include <boost/beast/http.hpp>
 
 namespace x402proxy::testing {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -31,17 +31,17 @@ std::string failure(const char* step, const beast::error_code& ec) {
 
 // One request on a fresh connection. The deadline covers connect, write and the whole read: the
 // operations are asynchronous because Beast's stream timeouts apply to asynchronous ones only.
-net::awaitable<void> exchange_steps(beast::tcp_stream& stream, unsigned short port,
-                                    http::request<http::string_body>& request,
-                                    const EnoughRead& enough, HttpReply& reply, bool& ended) {
+asio::awaitable<void> exchange_steps(beast::tcp_stream& stream, unsigned short port,
+                                     http::request<http::string_body>& request,
+                                     const EnoughRead& enough, HttpReply& reply, bool& ended) {
   beast::error_code ec;
-  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
-                                net::redirect_error(net::use_awaitable, ec));
+  co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     reply.error = failure("connect", ec);
     co_return;
   }
-  co_await http::async_write(stream, request, net::redirect_error(net::use_awaitable, ec));
+  co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     reply.error = failure("write", ec);
     co_return;
@@ -50,7 +50,7 @@ net::awaitable<void> exchange_steps(beast::tcp_stream& stream, unsigned short po
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(kReplyBodyLimit);
   co_await http::async_read_header(stream, buffer, parser,
-                                   net::redirect_error(net::use_awaitable, ec));
+                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     reply.error = failure("read header", ec);
     co_return;
@@ -69,7 +69,7 @@ net::awaitable<void> exchange_steps(beast::tcp_stream& stream, unsigned short po
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     co_await http::async_read_some(stream, buffer, parser,
-                                   net::redirect_error(net::use_awaitable, ec));
+                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer)
       ec = {};
     if (ec) {
@@ -98,30 +98,30 @@ HttpReply exchange(unsigned short port, const std::string& method, const std::st
     request.prepare_payload();
   HttpReply reply;
   bool finished = false;
-  net::io_context context;
+  asio::io_context context;
   beast::tcp_stream stream(context);
   stream.expires_after(timeout);
-  net::co_spawn(context, exchange_steps(stream, port, request, enough, reply, finished),
-                net::detached);
+  asio::co_spawn(context, exchange_steps(stream, port, request, enough, reply, finished),
+                 asio::detached);
   context.run();
   if (ended)
     *ended = finished;
   return reply;
 }
 
-net::awaitable<void> raw_steps(beast::tcp_stream& stream, unsigned short port,
-                               const std::string& bytes, std::string& out) {
+asio::awaitable<void> raw_steps(beast::tcp_stream& stream, unsigned short port,
+                                const std::string& bytes, std::string& out) {
   beast::error_code ec;
-  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
-                                net::redirect_error(net::use_awaitable, ec));
+  co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                asio::redirect_error(asio::use_awaitable, ec));
   if (ec)
     co_return;
-  co_await net::async_write(stream, net::buffer(bytes),
-                            net::redirect_error(net::use_awaitable, ec));
+  co_await asio::async_write(stream, asio::buffer(bytes),
+                             asio::redirect_error(asio::use_awaitable, ec));
   std::array<char, 4096> chunk;
   while (!ec && out.size() < kReplyBodyLimit) {
     const std::size_t n = co_await stream.async_read_some(
-        net::buffer(chunk), net::redirect_error(net::use_awaitable, ec));
+        asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
     out.append(chunk.data(), n);
   }
 }
@@ -163,10 +163,10 @@ HttpReply del(unsigned short port, const std::string& target, const Headers& hea
 std::string raw_exchange(unsigned short port, const std::string& bytes,
                          std::chrono::milliseconds timeout) {
   std::string out;
-  net::io_context context;
+  asio::io_context context;
   beast::tcp_stream stream(context);
   stream.expires_after(timeout);
-  net::co_spawn(context, raw_steps(stream, port, bytes, out), net::detached);
+  asio::co_spawn(context, raw_steps(stream, port, bytes, out), asio::detached);
   context.run();
   return out;
 }

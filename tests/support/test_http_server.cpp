@@ -20,18 +20,18 @@
 #include <boost/beast/http.hpp>
 
 namespace x402proxy::testing {
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 
 // Declared so that destruction runs acceptor, then context (which destroys suspended sessions,
 // and they unlink themselves from `live`), then `live`.
 struct TestHttpServer::Impl {
   std::list<beast::tcp_stream*> live;  // open connections; touched on the I/O thread only
-  net::io_context context;
+  asio::io_context context;
   // While the server is down (no acceptor, no connection) run() must still wait for work.
-  net::executor_work_guard<net::io_context::executor_type> keep_running{context.get_executor()};
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{context.get_executor()};
   tcp::acceptor acceptor{context};
 };
 
@@ -55,12 +55,12 @@ struct TestHttpServerAccess {
     LiveConnection& operator=(const LiveConnection&) = delete;
   };
 
-  static net::awaitable<void> sleep(std::chrono::milliseconds duration) {
+  static asio::awaitable<void> sleep(std::chrono::milliseconds duration) {
     if (duration.count() <= 0)
       co_return;
-    net::steady_timer timer(co_await net::this_coro::executor, duration);
+    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
     boost::system::error_code ec;
-    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
   static RecordedRequest record(const http::request<http::string_body>& request) {
@@ -78,18 +78,18 @@ struct TestHttpServerAccess {
   }
 
   // Waits until the peer closes the connection (or kMaxHold passes, or the server closes it).
-  static net::awaitable<void> hold(beast::tcp_stream& stream) {
+  static asio::awaitable<void> hold(beast::tcp_stream& stream) {
     stream.expires_after(TestHttpServer::kMaxHold);
     std::array<char, 512> sink;
     boost::system::error_code ec;
     while (!ec)
-      co_await stream.async_read_some(net::buffer(sink),
-                                      net::redirect_error(net::use_awaitable, ec));
+      co_await stream.async_read_some(asio::buffer(sink),
+                                      asio::redirect_error(asio::use_awaitable, ec));
   }
 
   // Sends one answer; false when the connection must end after it.
-  static net::awaitable<bool> send(beast::tcp_stream& stream, const TestResponse& answer,
-                                   bool keep_alive) {
+  static asio::awaitable<bool> send(beast::tcp_stream& stream, const TestResponse& answer,
+                                    bool keep_alive) {
     boost::system::error_code ec;
     if (answer.chunks.empty() && !answer.hold_open) {
       http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
@@ -99,7 +99,7 @@ struct TestHttpServerAccess {
       response.keep_alive(keep_alive);
       response.prepare_payload();
       stream.expires_after(TestHttpServer::kIoTimeout);
-      co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       co_return !ec && keep_alive;
     }
     http::response<http::empty_body> head{static_cast<http::status>(answer.status), 11};
@@ -110,7 +110,7 @@ struct TestHttpServerAccess {
     http::response_serializer<http::empty_body> serializer(head);
     stream.expires_after(TestHttpServer::kIoTimeout);
     co_await http::async_write_header(stream, serializer,
-                                      net::redirect_error(net::use_awaitable, ec));
+                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       co_return false;
     for (const auto& [delay, piece] : answer.chunks) {
@@ -118,8 +118,8 @@ struct TestHttpServerAccess {
       if (piece.empty())
         co_return false;  // cut the stream here
       stream.expires_after(TestHttpServer::kIoTimeout);
-      co_await net::async_write(stream, http::make_chunk(net::buffer(piece)),
-                                net::redirect_error(net::use_awaitable, ec));
+      co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)),
+                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
         co_return false;
     }
@@ -128,12 +128,12 @@ struct TestHttpServerAccess {
       co_return false;
     }
     stream.expires_after(TestHttpServer::kIoTimeout);
-    co_await net::async_write(stream, http::make_chunk_last(),
-                              net::redirect_error(net::use_awaitable, ec));
+    co_await asio::async_write(stream, http::make_chunk_last(),
+                               asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec && keep_alive;
   }
 
-  static net::awaitable<void> session(TestHttpServer& server, tcp::socket socket) {
+  static asio::awaitable<void> session(TestHttpServer& server, tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     LiveConnection live(server, stream);
     beast::flat_buffer buffer;
@@ -143,7 +143,7 @@ struct TestHttpServerAccess {
       parser.body_limit(TestHttpServer::kBodyLimit);
       stream.expires_after(TestHttpServer::kIoTimeout);
       co_await http::async_read(stream, buffer, parser,
-                                net::redirect_error(net::use_awaitable, ec));
+                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
         co_return;
       const auto& request = parser.get();
@@ -161,35 +161,35 @@ struct TestHttpServerAccess {
     }
   }
 
-  static net::awaitable<void> accept_loop(TestHttpServer& server) {
+  static asio::awaitable<void> accept_loop(TestHttpServer& server) {
     while (true) {
       boost::system::error_code ec;
-      tcp::socket socket =
-          co_await server.impl_->acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+      tcp::socket socket = co_await server.impl_->acceptor.async_accept(
+          asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
         co_return;
       ++server.connections_;
-      net::co_spawn(server.impl_->context, session(server, std::move(socket)), net::detached);
+      asio::co_spawn(server.impl_->context, session(server, std::move(socket)), asio::detached);
     }
   }
 
   static bool listen(TestHttpServer& server, unsigned short port) {
     boost::system::error_code ec;
     auto& acceptor = server.impl_->acceptor;
-    tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
+    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
     acceptor.open(endpoint.protocol(), ec);
     if (!ec)
-      acceptor.set_option(net::socket_base::reuse_address(true), ec);
+      acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec)
       acceptor.bind(endpoint, ec);
     if (!ec)
-      acceptor.listen(net::socket_base::max_listen_connections, ec);
+      acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       acceptor.close(ec);
       return false;
     }
     server.port_ = acceptor.local_endpoint().port();
-    net::co_spawn(server.impl_->context, accept_loop(server), net::detached);
+    asio::co_spawn(server.impl_->context, accept_loop(server), asio::detached);
     return true;
   }
 
@@ -205,7 +205,7 @@ struct TestHttpServerAccess {
   template <typename Work>
   static void run_on_io(TestHttpServer& server, Work work) {
     std::promise<void> done;
-    net::post(server.impl_->context, [&] {
+    asio::post(server.impl_->context, [&] {
       work();
       done.set_value();
     });

@@ -32,7 +32,7 @@ using accounts::JwtVerifier;
 using testing::RecordedRequest;
 using testing::TestHttpServer;
 using testing::TestResponse;
-namespace net = boost::asio;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -191,11 +191,11 @@ struct TempFile {
 // --- Running the verifier ---
 
 template <class T, class Start>
-T run(net::io_context& context, Start start) {
+T run(asio::io_context& context, Start start) {
   std::optional<T> result;
   // stop() rather than running out of work: a JWKS verifier keeps its refresh timer pending.
-  net::co_spawn(
-      context, [&]() -> net::awaitable<void> { result.emplace(co_await start()); },
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result.emplace(co_await start()); },
       [&](std::exception_ptr) { context.stop(); });
   context.restart();
   context.run();
@@ -203,16 +203,16 @@ T run(net::io_context& context, Start start) {
   return std::move(*result);
 }
 
-Result<std::string> verify(net::io_context& context, JwtVerifier& verifier,
+Result<std::string> verify(asio::io_context& context, JwtVerifier& verifier,
                            const std::string& token, std::int64_t now = kNow) {
   return run<Result<std::string>>(context, [&] { return verifier.verify(token, now); });
 }
 
-Status refresh(net::io_context& context, JwtVerifier& verifier) {
+Status refresh(asio::io_context& context, JwtVerifier& verifier) {
   return run<Status>(context, [&] { return verifier.refresh_jwks(); });
 }
 
-std::shared_ptr<JwtVerifier> make(net::io_context& context, JwtOptions options) {
+std::shared_ptr<JwtVerifier> make(asio::io_context& context, JwtOptions options) {
   auto created = JwtVerifier::create(context.get_executor(), std::move(options));
   if (!created.ok())
     FAIL(created.error().reason << ": " << created.error().message);
@@ -254,7 +254,7 @@ std::string flip_signature_byte(const std::string& token, std::string_view signa
 }  // namespace
 
 TEST_CASE("an HS256 token signed with the configured secret names its account", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   auto verifier = make(context, hs256_options());
   require_account(verify(context, *verifier, hs256_token(header("HS256"), claims())), "acct-1");
 
@@ -298,7 +298,7 @@ TEST_CASE("an HS256 token signed with the configured secret names its account", 
 }
 
 TEST_CASE("an RS256 or ES256 token is checked with a PEM public key", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   Pkey rsa = rsa_key();
   TempFile pem(public_pem(rsa.get()));
   JwtOptions options;
@@ -335,7 +335,7 @@ TEST_CASE("an RS256 or ES256 token is checked with a PEM public key", "[jwt]") {
 
 TEST_CASE("an ES256 token is checked with a key from a JWKS file; an unknown kid is refused",
           "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   Pkey ec = ec_key();
   Pkey rsa = rsa_key();
   // An encryption key and an unsupported curve sit beside the signing keys, as at real issuers.
@@ -380,7 +380,7 @@ TEST_CASE("an ES256 token is checked with a key from a JWKS file; an unknown kid
 }
 
 TEST_CASE("expiry and not-before allow the clock skew and no more", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   auto verifier = make(context, hs256_options());  // clock_skew 60 s
   auto at = [&](const std::string& body) { return hs256_token(header("HS256"), body); };
   auto exp = [](std::int64_t t) { return std::to_string(t); };
@@ -413,7 +413,7 @@ TEST_CASE("expiry and not-before allow the clock skew and no more", "[jwt]") {
 }
 
 TEST_CASE("issuer and audience must match when configured", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   JwtOptions options = hs256_options();
   options.issuer = "https://issuer.example";
   options.audience = "x402-proxy";
@@ -444,7 +444,7 @@ TEST_CASE("issuer and audience must match when configured", "[jwt]") {
 }
 
 TEST_CASE("a token with one flipped byte fails the signature check", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   const std::string input = base64url(header("HS256")) + "." + base64url(claims());
   const std::string token = input + "." + base64url(hmac_sha256(kSecret, input));
   auto verifier = make(context, hs256_options());
@@ -470,7 +470,7 @@ TEST_CASE("a token with one flipped byte fails the signature check", "[jwt]") {
 }
 
 TEST_CASE("alg none and unsupported algorithms are refused", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   auto verifier = make(context, hs256_options());
   const std::string none =
       base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims()) + ".";
@@ -486,7 +486,7 @@ TEST_CASE("alg none and unsupported algorithms are refused", "[jwt]") {
 TEST_CASE(
     "an HS256 token keyed with the RSA public key's PEM text is refused (algorithm confusion)",
     "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   Pkey rsa = rsa_key();
   const std::string pem_text = public_pem(rsa.get());
   TempFile pem(pem_text);
@@ -517,7 +517,7 @@ TEST_CASE("a JWKS URL is refreshed when a token names a kid it does not know", "
     return TestResponse{200, {{"Content-Type", "application/json"}}, state == 1 ? only_a : a_and_b};
   });
 
-  net::io_context context;
+  asio::io_context context;
   JwtOptions options;
   options.jwks_url = server.url("/jwks.json");
   auto verifier = make(context, options);
@@ -562,7 +562,7 @@ TEST_CASE("a JWKS URL is refreshed when a token names a kid it does not know", "
 }
 
 TEST_CASE("malformed tokens are refused without echoing them", "[jwt]") {
-  net::io_context context;
+  asio::io_context context;
   auto verifier = make(context, hs256_options());
   const std::string valid = hs256_token(header("HS256"), claims());
   const std::size_t first_dot = valid.find('.');

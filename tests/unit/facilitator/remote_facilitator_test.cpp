@@ -16,7 +16,7 @@ using facilitator::FailureKind;
 using facilitator::RemoteFacilitator;
 using testing::TestHttpServer;
 using testing::TestResponse;
-namespace net = boost::asio;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -47,12 +47,12 @@ TestResponse json(unsigned status, std::string body) {
 
 // Runs one facilitator call to completion on a private io_context.
 template <class Call>
-auto run(RemoteFacilitator& remote, net::io_context& context, Call call) {
+auto run(RemoteFacilitator& remote, asio::io_context& context, Call call) {
   using ResultType = decltype(call(remote))::value_type;
   std::optional<ResultType> result;
-  net::co_spawn(
-      context, [&]() -> net::awaitable<void> { result.emplace(co_await call(remote)); },
-      net::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result.emplace(co_await call(remote)); },
+      asio::detached);
   context.run();
   context.restart();
   REQUIRE(result.has_value());
@@ -60,7 +60,7 @@ auto run(RemoteFacilitator& remote, net::io_context& context, Call call) {
 }
 
 std::shared_ptr<RemoteFacilitator> make(
-    net::io_context& context, const std::string& url,
+    asio::io_context& context, const std::string& url,
     std::chrono::milliseconds budget = std::chrono::seconds(2)) {
   facilitator::RemoteFacilitatorOptions options;
   options.url = url;
@@ -83,7 +83,7 @@ auto settle_call = [](RemoteFacilitator& r) { return r.settle(kPayment, kRequire
 TEST_CASE("verify sends the standard body and reads a valid answer", "[remote_facilitator]") {
   TestHttpServer server(
       [](const auto&) { return json(200, R"({"isValid":true,"payer":"0xabc"})"); });
-  net::io_context context;
+  asio::io_context context;
   auto remote = make(context, server.url("/facilitator/"));
   auto result = run(*remote, context, verify_call);
   REQUIRE(result.ok());
@@ -116,7 +116,7 @@ TEST_CASE("each kind of facilitator failure is told apart", "[remote_facilitator
     }
     return json(200, "{}");
   });
-  net::io_context context;
+  asio::io_context context;
   auto remote = make(context, server.url(), std::chrono::milliseconds(300));
 
   mode = "invalid";
@@ -148,7 +148,7 @@ TEST_CASE("each kind of facilitator failure is told apart", "[remote_facilitator
 }
 
 TEST_CASE("a facilitator that is not listening is unreachable", "[remote_facilitator]") {
-  net::io_context context;
+  asio::io_context context;
   auto remote = make(context, "http://127.0.0.1:1");
   auto result = run(*remote, context, verify_call);
   REQUIRE_FALSE(result.ok());
@@ -162,7 +162,7 @@ TEST_CASE("settle: success:false with HTTP 200 is a failed settlement", "[remote
         200,
         R"({"success":false,"errorReason":"insufficient_funds","transaction":"","network":"eip155:84532"})");
   });
-  net::io_context context;
+  asio::io_context context;
   auto remote = make(context, server.url());
   auto result = run(*remote, context, settle_call);
   REQUIRE_FALSE(result.ok());
@@ -181,7 +181,7 @@ TEST_CASE("connections are reused, and settle is never sent twice", "[remote_fac
     }
     return json(200, R"({"isValid":true})");
   });
-  net::io_context context;
+  asio::io_context context;
   auto remote = make(context, server.url());
   for (int i = 0; i < 3; ++i)
     REQUIRE(run(*remote, context, verify_call).ok());

@@ -22,11 +22,11 @@
 #include "facilitator/remote_facilitator.h"
 
 using namespace x402proxy;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -65,43 +65,43 @@ std::pair<std::string, std::string> self_signed_pem() {
 struct TlsServer {
   TlsServer()
       : tls(ssl::context::tls_server),
-        acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
+        acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     auto [cert, key] = self_signed_pem();
-    tls.use_certificate_chain(net::buffer(cert));
-    tls.use_private_key(net::buffer(key), ssl::context::pem);
+    tls.use_certificate_chain(asio::buffer(cert));
+    tls.use_private_key(asio::buffer(key), ssl::context::pem);
     port = acceptor.local_endpoint().port();
-    net::co_spawn(context, serve(), net::detached);
+    asio::co_spawn(context, serve(), asio::detached);
     thread = std::thread([this] { context.run(); });
   }
   ~TlsServer() {
     context.stop();
     thread.join();
   }
-  net::awaitable<void> serve() {
+  asio::awaitable<void> serve() {
     while (true) {
       boost::system::error_code ec;
       tcp::socket socket =
-          co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
         co_return;
       beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
       co_await stream.async_handshake(ssl::stream_base::server,
-                                      net::redirect_error(net::use_awaitable, ec));
+                                      asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
         continue;  // the client refused our certificate
       beast::flat_buffer buffer;
       http::request<http::string_body> request;
       co_await http::async_read(stream, buffer, request,
-                                net::redirect_error(net::use_awaitable, ec));
+                                asio::redirect_error(asio::use_awaitable, ec));
       http::response<http::string_body> response{http::status::ok, 11};
       response.set(http::field::content_type, "application/json");
       response.body() = R"({"isValid":true,"payer":"0xabc"})";
       response.keep_alive(false);
       response.prepare_payload();
-      co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     }
   }
-  net::io_context context;
+  asio::io_context context;
   ssl::context tls;
   tcp::acceptor acceptor;
   unsigned short port = 0;
@@ -113,7 +113,7 @@ const x402::PaymentRequirements kRequirements{};
 
 facilitator::FacilitatorResult<x402::VerifyResponse> verify_over_tls(unsigned short port,
                                                                      bool tls_verify) {
-  net::io_context context;
+  asio::io_context context;
   facilitator::RemoteFacilitatorOptions options;
   options.url = "https://127.0.0.1:" + std::to_string(port);
   options.tls_verify = tls_verify;
@@ -121,12 +121,12 @@ facilitator::FacilitatorResult<x402::VerifyResponse> verify_over_tls(unsigned sh
   auto remote = facilitator::RemoteFacilitator::create(context.get_executor(), options);
   REQUIRE(remote.ok());
   std::optional<facilitator::FacilitatorResult<x402::VerifyResponse>> out;
-  net::co_spawn(
+  asio::co_spawn(
       context,
-      [&]() -> net::awaitable<void> {
+      [&]() -> asio::awaitable<void> {
         out.emplace(co_await (*remote)->verify(kPayment, kRequirements));
       },
-      net::detached);
+      asio::detached);
   context.run();
   REQUIRE(out);
   return std::move(*out);

@@ -12,11 +12,11 @@
 
 #include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/service/facilitator_http_service.h"
-#include "proxy/solana_rpc_client.h"
+#include "pay/solana_rpc_client.h"
 #include "tests/support/http_test_client.h"
 
 using namespace x402proxy;
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace json = boost::json;
 namespace sol = signers::solana;
 
@@ -37,11 +37,11 @@ class RunningService {
                                                              simulate_solana_rpc);
     REQUIRE(service.ok());
     service_ = std::move(service).value();
-    net::co_spawn(context_, service_->run(), net::detached);
+    asio::co_spawn(context_, service_->run(), asio::detached);
     thread_ = std::thread([this] { context_.run(); });
   }
   ~RunningService() {
-    net::post(context_, [this] {
+    asio::post(context_, [this] {
       service_->close();
       context_.stop();
     });
@@ -53,7 +53,7 @@ class RunningService {
   }
 
  private:
-  net::io_context context_;
+  asio::io_context context_;
   std::unique_ptr<facilitator::FacilitatorHttpService> service_;
   std::thread thread_;
 };
@@ -61,14 +61,13 @@ class RunningService {
 // Runs one SolanaRpcClient call against `url` to completion.
 template <class T, class Call>
 Result<T> with_client(const std::string& url, Call call) {
-  net::io_context context;
-  auto client =
-      proxy::SolanaRpcClient::create(context.get_executor(), url, std::chrono::seconds(5));
+  asio::io_context context;
+  auto client = pay::SolanaRpcClient::create(context.get_executor(), url, std::chrono::seconds(5));
   REQUIRE(client.ok());
   std::optional<Result<T>> out;
-  net::co_spawn(
-      context, [&]() -> net::awaitable<void> { out.emplace(co_await call(**client)); },
-      net::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { out.emplace(co_await call(**client)); },
+      asio::detached);
   context.run();
   REQUIRE(out);
   return std::move(*out);
@@ -76,12 +75,12 @@ Result<T> with_client(const std::string& url, Call call) {
 
 Result<sol::Pubkey> latest_blockhash(const std::string& url) {
   return with_client<sol::Pubkey>(
-      url, [](proxy::SolanaRpcClient& client) { return client.latest_blockhash(); });
+      url, [](pay::SolanaRpcClient& client) { return client.latest_blockhash(); });
 }
 
-Result<proxy::SolanaRpcClient::MintInfo> mint_info(const std::string& url, std::string mint) {
-  return with_client<proxy::SolanaRpcClient::MintInfo>(
-      url, [mint](proxy::SolanaRpcClient& client) { return client.mint_info(mint); });
+Result<pay::SolanaRpcClient::MintInfo> mint_info(const std::string& url, std::string mint) {
+  return with_client<pay::SolanaRpcClient::MintInfo>(
+      url, [mint](pay::SolanaRpcClient& client) { return client.mint_info(mint); });
 }
 
 json::object answer(std::string_view request) {

@@ -1,0 +1,40 @@
+// `pay` as a Streamable HTTP server on a loopback port, for MCP clients that connect by URL
+// rather than launching a stdio server. Each POSTed request is answered with an SSE stream that
+// carries, as they arrive, the notifications and server requests the paid server sends on its
+// way, then the answer (paid for when needed); notifications and responses get 202. The bridge
+// owns one session with the paid server for all its local clients (a wallet serves one user);
+// it offers no GET stream (405), which Streamable HTTP allows.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "pay/paying_forwarder.h"
+#include "x402/result.h"
+
+namespace x402proxy::pay {
+
+class LoopbackHttpEndpoint {
+ public:
+  // `address` must be a loopback host:port (the config refuses anything else).
+  static Result<std::unique_ptr<LoopbackHttpEndpoint>> bind(boost::asio::io_context& context,
+                                                            const std::string& address,
+                                                            PayingForwarder& forwarder);
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  boost::asio::awaitable<void> run();
+  void close();
+
+ private:
+  LoopbackHttpEndpoint(boost::asio::ip::tcp::acceptor acceptor, PayingForwarder& forwarder)
+      : acceptor_(std::move(acceptor)), forwarder_(forwarder) {}
+  boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  PayingForwarder& forwarder_;
+};
+
+}  // namespace x402proxy::pay

@@ -1,0 +1,86 @@
+// `serve` in front of a stdio MCP server: an in-process Streamable HTTP server on 127.0.0.1:0 (MCP
+// basic/transports "Streamable HTTP") that turns each MCP session into one child process speaking
+// stdio, and that serve's ordinary HTTP upstream path talks to.
+//
+// Why a bridge over loopback rather than a second upstream implementation inside the paywall:
+// every paywall behaviour — streaming free calls, holding a paid response until settlement, the
+// payment journal, the error mapping — stays one code path, tested once; the price is one loopback
+// hop per message. The bridge runs on serve's io_context (it spawns nothing outside the process's
+// own children) on one strand, so its session table needs no locks.
+//
+// Why one child per session: an unmodified stdio server expects exactly one client and one
+// initialize; sharing a child between sessions with id rewriting would break servers that refuse
+// a second initialize, and would mix sessions' state (subscriptions, roots, log levels).
+//
+// A child that exits while its session lives fails the session's requests in flight with a
+// JSON-RPC error -32603 (serve then does not settle a paid call: the tool did not finish), and is
+// restarted with backoff (0.2 s doubling to 5 s) and re-initialized with the session's own
+// initialize and notifications/initialized; requests arriving meanwhile wait up to 10 s.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "proxy/upstream/stdio/stdio_child.h"
+#include "proxy/upstream/stdio/stdio_session.h"
+#include "x402/result.h"
+
+namespace x402proxy::proxy {
+
+struct StdioBridgeOptions {
+  StdioCommand command;
+  std::size_t body_limit = 16 * 1024 * 1024;
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds keep_alive_timeout{60000};  // longer than serve's pool keeps idlers
+  std::chrono::milliseconds initialize_timeout{60000};  // a first start may fetch packages (npx)
+  std::chrono::milliseconds call_idle_timeout{300000};  // no message for a request this long
+  std::chrono::milliseconds get_keep_alive{25000};      // SSE comment on a quiet GET stream
+  // Most clients never DELETE their session: an idle session's child is stopped after this, and
+  // no more than max_sessions children run at once (each session is a process).
+  std::chrono::milliseconds session_idle_timeout{std::chrono::minutes(30)};
+  std::size_t max_sessions = 256;
+  StdioSessionLimits session;
+};
+
+class StdioBridge {
+ public:
+  // Binds 127.0.0.1:0 on `context` (url() is known from here on). Reason "upstream.bridge".
+  static Result<std::unique_ptr<StdioBridge>> bind(boost::asio::io_context& context,
+                                                   StdioBridgeOptions options);
+  // Starts accepting; separate from bind so that serve can run its start-up work on the
+  // io_context (context.run() until it is done) before the bridge gives it endless work.
+  void start_accepting();
+  ~StdioBridge();
+
+  std::string url() const;  // http://127.0.0.1:PORT/mcp
+  // For shutdown, after the io_context has stopped: stops accepting and stops every child
+  // (SIGTERM, SIGKILL after 2 s), blocking until they are reaped.
+  void stop_children();
+
+ private:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  StdioBridge(Strand strand, boost::asio::ip::tcp::acceptor acceptor, StdioBridgeOptions options);
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> sweep_idle_sessions();
+  boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+
+  Strand strand_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  StdioBridgeOptions options_;
+  std::map<std::string, std::shared_ptr<StdioSession>> sessions_;
+  std::uint64_t next_stream_order_ = 0;
+
+  friend class BridgeExchange;
+};
+
+}  // namespace x402proxy::proxy

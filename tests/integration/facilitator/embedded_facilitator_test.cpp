@@ -1,0 +1,217 @@
+// The embedded facilitator: in process behind serve, and as the standalone `facilitator` service
+// on the standard HTTP API (used by serve as a remote facilitator, and by raw HTTP clients).
+#include <sqlite3.h>
+
+#include "signers/solana/exact_svm_payment.h"
+#include "tests/support/serve_fixture.h"
+
+using namespace x402proxy::testing;
+namespace json = boost::json;
+
+namespace {
+
+struct FacilitatorProcess {
+  explicit FacilitatorProcess(const std::string& dir, const std::string& starting_balance = "$1") {
+    std::ofstream(dir + "/facilitator.yaml")
+        << "listen: 127.0.0.1:0\nledger: " << dir << "/ledger.sqlite\nstarting_balance: \""
+        << starting_balance << "\"\nlog_level: warn\n";
+    process = std::make_unique<ChildProcess>(
+        std::vector<std::string>{proxy_binary(), "facilitator", "--config",
+                                 dir + "/facilitator.yaml"},
+        dir + "/facilitator.log");
+    auto line = process->wait_for_line("listening on", std::chrono::seconds(10));
+    INFO(process->output());
+    REQUIRE(line);
+    port = port_from_listening_line(*line);
+  }
+  std::unique_ptr<ChildProcess> process;
+  unsigned short port = 0;
+};
+
+std::string balance_of(const std::string& ledger, const std::string& account) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(ledger.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "SELECT amount FROM balances WHERE account = ?1", -1, &statement, nullptr);
+  sqlite3_bind_text(statement, 1, account.c_str(), -1, SQLITE_TRANSIENT);
+  std::string amount = sqlite3_step(statement) == SQLITE_ROW
+                           ? reinterpret_cast<const char*>(sqlite3_column_text(statement, 0))
+                           : "";
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return amount;
+}
+
+std::string paid_error(const HttpReply& reply) {
+  auto result = result_of(reply);
+  if (!result.contains("isError"))
+    return "";
+  return std::string(result.at("structuredContent").at("error").as_string());
+}
+
+}  // namespace
+
+TEST_CASE("serve with the embedded facilitator settles into its ledger until the payer runs dry",
+          "[embedded]") {
+  ServeOptionsForTest options;
+  std::string dir = make_temp_dir("embedded");
+  options.facilitator_yaml = "facilitator: { embedded: true, ledger: " + dir +
+                             "/ledger.sqlite, starting_balance: \"$0.0025\" }\n";
+  ServeFixture serve(options);
+  auto offer = first_offer(result_of(mcp_post(serve.port, tool_call("add"))));
+  auto call = [&] {
+    return mcp_post(serve.port,
+                    tool_call("add", R"({"a":1,"b":2})", meta_with_payment(evm_payment(offer))));
+  };
+  auto first = result_of(call());
+  CHECK(first.at("content").at(0).at("text").as_string() == "3");
+  CHECK(first.at("_meta").at("x402/payment-response").at("payer").as_string() == kPayer);
+  CHECK(paid_error(call()).empty());
+  CHECK(balance_of(dir + "/ledger.sqlite", kPayer) == "500");
+  CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "2000");  // exactly what it was paid
+  CHECK_THAT(paid_error(call()), Catch::Contains("insufficient_funds"));
+  CHECK(serve.upstream_tool_calls("add") == 2);
+  CHECK_THAT(serve.proxy->output(), Catch::Contains("moves no money on any chain"));
+}
+
+TEST_CASE("the facilitator service speaks the standard API and serve can use it remotely",
+          "[embedded][service]") {
+  std::string dir = make_temp_dir("facilitator-service");
+  FacilitatorProcess facilitator(dir);
+  CHECK_THAT(facilitator.process->output(), Catch::Contains("moves no money on any chain"));
+
+  ServeOptionsForTest options;
+  options.facilitator_yaml =
+      "facilitator: { url: http://127.0.0.1:" + std::to_string(facilitator.port) + " }\n";
+  ServeFixture serve(options);
+  auto offer = first_offer(result_of(mcp_post(serve.port, tool_call("add"))));
+  auto payment = evm_payment(offer);
+  auto paid = result_of(
+      mcp_post(serve.port, tool_call("add", R"({"a":20,"b":22})", meta_with_payment(payment))));
+  CHECK(paid.at("content").at(0).at("text").as_string() == "42");
+  CHECK(paid.at("_meta").at("x402/payment-response").at("success").as_bool());
+  CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "1000");
+
+  // Straight at the API: the same payment is now spent.
+  auto requirement = offer;
+  json::object body{
+      {"x402Version", 2}, {"paymentPayload", payment}, {"paymentRequirements", requirement}};
+  auto verify = http_request(facilitator.port, "POST", "/verify", json::serialize(body),
+                             {{"Content-Type", "application/json"}});
+  REQUIRE(verify.status == 200);
+  auto verdict = json::parse(verify.body).as_object();
+  CHECK_FALSE(verdict.at("isValid").as_bool());
+  CHECK(verdict.at("invalidReason").as_string() == "invalid_exact_evm_nonce_already_used");
+  auto settle = http_request(facilitator.port, "POST", "/settle", json::serialize(body),
+                             {{"Content-Type", "application/json"}});
+  auto settled = json::parse(settle.body).as_object();
+  CHECK_FALSE(settled.at("success").as_bool());
+  CHECK(settled.at("transaction").as_string() == "");
+
+  // A fresh payment verifies and settles over the API.
+  json::object fresh{{"x402Version", 2},
+                     {"paymentPayload", evm_payment(offer)},
+                     {"paymentRequirements", requirement}};
+  auto ok =
+      json::parse(http_request(facilitator.port, "POST", "/verify", json::serialize(fresh)).body)
+          .as_object();
+  CHECK(ok.at("isValid").as_bool());
+  CHECK(ok.at("payer").as_string() == kPayer);
+  auto done =
+      json::parse(http_request(facilitator.port, "POST", "/settle", json::serialize(fresh)).body)
+          .as_object();
+  CHECK(done.at("success").as_bool());
+  CHECK(done.at("transaction").as_string().size() == 66);
+
+  auto supported =
+      json::parse(http_request(facilitator.port, "GET", "/supported").body).as_object();
+  bool base_sepolia = false;
+  for (const auto& kind : supported.at("kinds").as_array()) {
+    base_sepolia = base_sepolia || kind.at("network").as_string() == "eip155:84532";
+  }
+  CHECK(base_sepolia);
+
+  CHECK(http_request(facilitator.port, "POST", "/verify", "{not json").status == 400);
+  CHECK(http_request(facilitator.port, "POST", "/verify",
+                     R"({"paymentPayload":{},"paymentPayload":{}})")
+            .status == 400);
+  auto missing = http_request(facilitator.port, "POST", "/verify", R"({"x402Version":2})");
+  CHECK(missing.status == 400);
+  CHECK_THAT(missing.body, Catch::Contains("paymentRequirements"));
+  CHECK(http_request(facilitator.port, "POST", "/verify", std::string(70000, ' ')).status == 413);
+  CHECK(http_request(facilitator.port, "GET", "/nope").status == 404);
+  CHECK(http_request(facilitator.port, "GET", "/verify").status == 405);
+}
+
+TEST_CASE("the facilitator service verifies x402 v1 bodies", "[embedded][service]") {
+  std::string dir = make_temp_dir("facilitator-v1");
+  FacilitatorProcess facilitator(dir);
+  json::object accepted{{"scheme", "exact"},
+                        {"network", "eip155:84532"},
+                        {"amount", "1000"},
+                        {"asset", "0x036CbD53842c5426634e7929541eC2318f3dCF7e"},
+                        {"payTo", kPayTo},
+                        {"maxTimeoutSeconds", 60},
+                        {"extra", {{"name", "USDC"}, {"version", "2"}}}};
+  auto v2 = evm_payment(accepted);
+  json::object v1_payload{{"x402Version", 1},
+                          {"scheme", "exact"},
+                          {"network", "base-sepolia"},
+                          {"payload", v2.at("payload")}};
+  json::object v1_requirement{{"scheme", "exact"},
+                              {"network", "base-sepolia"},
+                              {"maxAmountRequired", "1000"},
+                              {"asset", "0x036CbD53842c5426634e7929541eC2318f3dCF7e"},
+                              {"payTo", kPayTo},
+                              {"resource", "mcp://tool/add"},
+                              {"description", ""},
+                              {"mimeType", "application/json"},
+                              {"outputSchema", nullptr},
+                              {"maxTimeoutSeconds", 60},
+                              {"extra", {{"name", "USDC"}, {"version", "2"}}}};
+  json::object body{
+      {"x402Version", 1}, {"paymentPayload", v1_payload}, {"paymentRequirements", v1_requirement}};
+  auto reply = http_request(facilitator.port, "POST", "/verify", json::serialize(body));
+  INFO(reply.body);
+  REQUIRE(reply.status == 200);
+  CHECK(json::parse(reply.body).at("isValid").as_bool());
+}
+
+TEST_CASE("a Solana payment buys a call through serve and the embedded facilitator",
+          "[embedded][solana]") {
+  const std::string fee_payer = "EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd";
+  const std::string seller = "2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4";
+  std::string dir = make_temp_dir("embedded-solana");
+  ServeOptionsForTest options;
+  options.facilitator_yaml =
+      "facilitator: { embedded: true, ledger: " + dir +
+      "/ledger.sqlite, starting_balance: \"$1\", solana_fee_payer: " + fee_payer + " }\n";
+  options.payment_yaml =
+      "pay_to: { solana: " + seller + " }\naccept: [ { network: solana-devnet, asset: USDC } ]\n";
+  ServeFixture serve(options);
+  auto offer = first_offer(result_of(mcp_post(serve.port, tool_call("add"))));
+  CHECK(offer.at("network").as_string() == "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1");
+  CHECK(offer.at("extra").at("feePayer").as_string() == fee_payer);
+
+  auto requirement = x402proxy::x402::requirements_from_json(offer, 2);
+  REQUIRE(requirement.ok());
+  auto buyer = x402proxy::signers::solana::SolanaKey::generate();
+  REQUIRE(buyer.ok());
+  auto payload = x402proxy::signers::solana::create_exact_svm_payload(*buyer, *requirement, {});
+  REQUIRE(payload.ok());
+  json::object payment{{"x402Version", 2}, {"accepted", offer}, {"payload", *payload}};
+  auto paid = result_of(
+      mcp_post(serve.port, tool_call("add", R"({"a":4,"b":5})", meta_with_payment(payment))));
+  CHECK(paid.at("content").at(0).at("text").as_string() == "9");
+  const auto& receipt = paid.at("_meta").at("x402/payment-response").as_object();
+  CHECK(receipt.at("success").as_bool());
+  CHECK(receipt.at("payer").as_string() ==
+        x402proxy::signers::solana::base58_encode(buyer->public_key()));
+  CHECK(balance_of(dir + "/ledger.sqlite", seller) == "1000");
+
+  // The identical transaction again: refused by the replay guard before anything else.
+  auto again = result_of(
+      mcp_post(serve.port, tool_call("add", R"({"a":4,"b":5})", meta_with_payment(payment))));
+  CHECK(again.at("isError").as_bool());
+  CHECK(serve.upstream_tool_calls("add") == 1);
+}
