@@ -9,7 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if ! command -v npm >/dev/null 2>&1; then
   echo "tests/peers: npm not found, node peers not installed"; exit 0
 fi
-for dir in "$root/peers" "$root/peers/chain-evm" "$root/peers/chain-svm" "$root/vectors"; do
+for dir in "$root/peers" "$root/peers/chain-evm" "$root/peers/chain-svm" "$root/peers/x402-http" \
+    "$root/peers/mcp-sse" "$root/vectors"; do
   [ -f "$dir/package-lock.json" ] || continue
   # Reinstall only when the lock file changed since the last install.
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
