@@ -428,6 +428,13 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
       boost::system::error_code ec;
       json::value kept = json::parse(row.result_json, ec);
       if (!ec && kept.is_object()) {
+        auto claimed = state_.journal->claim_delivery(row.id);
+        if (claimed.ok() && !*claimed) {
+          // Another retry of this payment has just taken its result.
+          record_.outcome = "payment_spent";
+          co_return co_await reply(
+              mcp::payment_spent_answer(call_.tool_name, facts(row), binding_));
+        }
         json::object result = std::move(kept.get_object());
         mcp::attach_receipt(result, receipt);
         record_.outcome = "redeemed";
@@ -437,6 +444,8 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
             keep_alive_, state_.options.client_write_timeout, "application/json", &written);
         if (written)
           (void)state_.journal->mark_delivered(row.id);
+        else if (claimed.ok())
+          (void)state_.journal->release_delivery(row.id);
         co_return ok;
       }
     }

@@ -289,6 +289,27 @@ Status PaymentJournal::mark_delivered(std::int64_t id) {
   return db_->changes() == 1 ? ok_status() : Status(missing(id));
 }
 
+Result<bool> PaymentJournal::claim_delivery(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  auto statement = db_->prepare(
+      "UPDATE payments SET delivered_ms = ?1, updated_ms = ?1 WHERE id = ?2 AND delivered_ms = 0");
+  if (!statement.ok())
+    return statement.error();
+  statement->bind(1, sqlite::unix_millis()).bind(2, id);
+  if (auto s = statement->run(); !s.ok())
+    return s.error();
+  return db_->changes() == 1;
+}
+
+Status PaymentJournal::release_delivery(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  auto statement = db_->prepare("UPDATE payments SET delivered_ms = 0 WHERE id = ?1");
+  if (!statement.ok())
+    return statement.error();
+  statement->bind(1, id);
+  return statement->run();
+}
+
 Status PaymentJournal::keep_result(std::int64_t id, const std::string& result_json,
                                    std::int64_t result_expires_ms) {
   std::lock_guard lock(mutex_);

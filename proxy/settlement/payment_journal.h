@@ -110,6 +110,12 @@ class PaymentJournal {
   // The outcome of a settle attempt (by the call, at recovery or by the reconciler).
   Status record_settlement(std::int64_t id, const SettlementRecord& settlement);
   Status mark_delivered(std::int64_t id);
+  // Claims the delivery of a kept result before it is written: true for the one caller that
+  // finds the row undelivered, so that two redemptions of one payment cannot both deliver (a
+  // buyer's next retry can arrive before the first answer's write has returned). A claim whose
+  // write failed is given back with release_delivery.
+  Result<bool> claim_delivery(std::int64_t id);
+  Status release_delivery(std::int64_t id);
   // Keeps (or replaces) the result of a settle-first call whose tool ran after settlement.
   Status keep_result(std::int64_t id, const std::string& result_json,
                      std::int64_t result_expires_ms);
