@@ -16,10 +16,9 @@
 #include <vector>
 
 #include "accounts/api_key.h"
+#include "sqlite/database.h"
 #include "x402/amount.h"
 #include "x402/result.h"
-
-struct sqlite3;
 
 namespace x402proxy::accounts {
 
@@ -125,10 +124,10 @@ class AccountStore {
   Result<std::vector<BillingEntry>> history(const std::string& account, std::size_t limit);
 
  private:
-  AccountStore(sqlite3* db, const StoreKey& store_key);
+  AccountStore(std::unique_ptr<sqlite::Database> db, const StoreKey& store_key);
 
   std::mutex mutex_;  // guards db_: a transaction must not interleave with another thread's
-  sqlite3* db_;
+  std::unique_ptr<sqlite::Database> db_;
   StoreKey store_key_;
 };
 

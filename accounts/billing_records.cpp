@@ -3,17 +3,24 @@
 // file) can never together spend more than the balance.
 #include "accounts/account_store.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <limits>
-
-#include "accounts/ledger_sql.h"
 
 namespace x402proxy::accounts {
 namespace {
 
 using x402::Amount;
+
+// A stored amount; "ledger.corrupt" naming `where` when it is not a canonical decimal, because an
+// unreadable balance could hide any value and refusing is the safe failure.
+Result<Amount> column_amount(const sqlite::Statement& row, int column, const std::string& where) {
+  auto amount = row.amount(column);
+  if (!amount) {
+    return make_error("ledger.corrupt", "accounts ledger: unreadable amount in " + where + ": \"" +
+                                            row.text(column) + "\"");
+  }
+  return *amount;
+}
 
 constexpr std::size_t kMaxAssetLength = 128;
 
@@ -44,40 +51,44 @@ Status validate_change(const std::string& account, const std::string& asset, con
   return ok_status();
 }
 
-Result<Amount> read_balance(sqlite3* db, const std::string& account, const std::string& asset) {
-  auto select = sql::prepare(db, "SELECT amount FROM balances WHERE account = ?1 AND asset = ?2");
+Result<Amount> read_balance(sqlite::Database& db, const std::string& account,
+                            const std::string& asset) {
+  auto select = db.prepare("SELECT amount FROM balances WHERE account = ?1 AND asset = ?2");
   if (!select)
     return select.error();
-  sql::bind_text(select->get(), 1, account);
-  sql::bind_text(select->get(), 2, asset);
-  const int rc = sqlite3_step(select->get());
-  if (rc == SQLITE_DONE)
+  select->bind(1, account);
+  select->bind(2, asset);
+  auto found = select->step();
+  if (!found)
+    return db.error("ledger.sql");
+  if (!*found)
     return Amount{0};
-  if (rc != SQLITE_ROW)
-    return sql::error(db);
-  return sql::column_amount(select->get(), 0, "the " + asset + " balance of " + account);
+  return column_amount(*select, 0, "the " + asset + " balance of " + account);
 }
 
 // The sum of open reservations. Each was at most what was available when it was made, so the sum
 // never exceeds the balance and cannot overflow.
-Result<Amount> read_reserved(sqlite3* db, const std::string& account, const std::string& asset) {
-  auto select = sql::prepare(db,
-                             "SELECT amount FROM reservations"
-                             " WHERE account = ?1 AND asset = ?2 AND state = 'open'");
+Result<Amount> read_reserved(sqlite::Database& db, const std::string& account,
+                             const std::string& asset) {
+  auto select = db.prepare(
+      "SELECT amount FROM reservations"
+      " WHERE account = ?1 AND asset = ?2 AND state = 'open'");
   if (!select)
     return select.error();
-  sql::bind_text(select->get(), 1, account);
-  sql::bind_text(select->get(), 2, asset);
+  select->bind(1, account);
+  select->bind(2, asset);
   Amount reserved = 0;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(select->get())) == SQLITE_ROW) {
-    auto amount = sql::column_amount(select->get(), 0, "a reservation of " + account);
+  for (;;) {
+    auto stepped = select->step();
+    if (!stepped)
+      return db.error("ledger.sql");
+    if (!*stepped)
+      break;
+    auto amount = column_amount(*select, 0, "a reservation of " + account);
     if (!amount)
       return amount.error();
     reserved += *amount;
   }
-  if (rc != SQLITE_DONE)
-    return sql::error(db);
   return reserved;
 }
 
@@ -87,7 +98,8 @@ struct Funds {
   Amount available() const { return reserved > balance ? Amount{0} : balance - reserved; }
 };
 
-Result<Funds> read_funds(sqlite3* db, const std::string& account, const std::string& asset) {
+Result<Funds> read_funds(sqlite::Database& db, const std::string& account,
+                         const std::string& asset) {
   auto balance = read_balance(db, account, asset);
   if (!balance)
     return balance.error();
@@ -97,24 +109,23 @@ Result<Funds> read_funds(sqlite3* db, const std::string& account, const std::str
   return Funds{*balance, *reserved};
 }
 
-Status write_balance(sqlite3* db, const std::string& account, const std::string& asset,
+Status write_balance(sqlite::Database& db, const std::string& account, const std::string& asset,
                      const Amount& amount) {
-  auto upsert =
-      sql::prepare(db,
-                   "INSERT INTO balances (account, asset, amount) VALUES (?1, ?2, ?3)"
-                   " ON CONFLICT (account, asset) DO UPDATE SET amount = excluded.amount");
+  auto upsert = db.prepare(
+      "INSERT INTO balances (account, asset, amount) VALUES (?1, ?2, ?3)"
+      " ON CONFLICT (account, asset) DO UPDATE SET amount = excluded.amount");
   if (!upsert)
     return upsert.error();
-  sql::bind_text(upsert->get(), 1, account);
-  sql::bind_text(upsert->get(), 2, asset);
-  sql::bind_text(upsert->get(), 3, x402::to_string(amount));
-  if (sqlite3_step(upsert->get()) != SQLITE_DONE)
-    return sql::error(db);
+  upsert->bind(1, account);
+  upsert->bind(2, asset);
+  upsert->bind(3, x402::to_string(amount));
+  if (!upsert->run())
+    return db.error("ledger.sql");
   return ok_status();
 }
 
 // uint256 wraps on overflow; a wrapped balance would silently lose the account's money.
-Status add_to_balance(sqlite3* db, const std::string& account, const std::string& asset,
+Status add_to_balance(sqlite::Database& db, const std::string& account, const std::string& asset,
                       const Amount& amount) {
   auto balance = read_balance(db, account, asset);
   if (!balance)
@@ -128,28 +139,28 @@ Status add_to_balance(sqlite3* db, const std::string& account, const std::string
   return write_balance(db, account, asset, sum);
 }
 
-Status record(sqlite3* db, const BillingEntry& entry) {
-  auto insert = sql::prepare(db,
-                             "INSERT INTO billing (time_unix, account, kind, asset, amount, tool,"
-                             " request_id, outcome, reference)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+Status record(sqlite::Database& db, const BillingEntry& entry) {
+  auto insert = db.prepare(
+      "INSERT INTO billing (time_unix, account, kind, asset, amount, tool,"
+      " request_id, outcome, reference)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!insert)
     return insert.error();
-  sqlite3_bind_int64(insert->get(), 1, entry.time);
+  insert->bind(1, entry.time);
   const std::string* texts[] = {&entry.account, &entry.kind,     &entry.asset,
                                 &entry.amount,  &entry.tool,     &entry.request_id,
                                 &entry.outcome, &entry.reference};
   for (int i = 0; i < 8; ++i)
-    sql::bind_text(insert->get(), i + 2, *texts[i]);
-  if (sqlite3_step(insert->get()) != SQLITE_DONE)
-    return sql::error(db);
+    insert->bind(i + 2, *texts[i]);
+  if (!insert->run())
+    return db.error("ledger.sql");
   return ok_status();
 }
 
 BillingEntry entry(const std::string& account, const char* kind, const std::string& asset,
                    const Amount& amount) {
   BillingEntry made;
-  made.time = sql::now_unix();
+  made.time = sqlite::unix_seconds();
   made.account = account;
   made.kind = kind;
   made.asset = asset;
@@ -163,39 +174,37 @@ struct Reservation {
 };
 
 // The reservation if it is still open; "reservation.unknown" or "reservation.closed" otherwise.
-Result<Reservation> open_reservation(sqlite3* db, std::int64_t id) {
-  auto select = sql::prepare(db,
-                             "SELECT account, asset, amount, tool, request_id, state"
-                             " FROM reservations WHERE id = ?1");
+Result<Reservation> open_reservation(sqlite::Database& db, std::int64_t id) {
+  auto select = db.prepare(
+      "SELECT account, asset, amount, tool, request_id, state"
+      " FROM reservations WHERE id = ?1");
   if (!select)
     return select.error();
-  sqlite3_bind_int64(select->get(), 1, id);
-  const int rc = sqlite3_step(select->get());
-  if (rc == SQLITE_DONE)
+  select->bind(1, id);
+  auto found = select->step();
+  if (!found)
+    return db.error("ledger.sql");
+  if (!*found)
     return make_error("reservation.unknown", "no reservation " + std::to_string(id));
-  if (rc != SQLITE_ROW)
-    return sql::error(db);
-  const std::string state = sql::column_text(select->get(), 5);
+  const std::string state = select->text(5);
   if (state != "open") {
     return make_error("reservation.closed",
                       "reservation " + std::to_string(id) + " is already " + state);
   }
-  auto amount = sql::column_amount(select->get(), 2, "reservation " + std::to_string(id));
+  auto amount = column_amount(*select, 2, "reservation " + std::to_string(id));
   if (!amount)
     return amount.error();
-  return Reservation{sql::column_text(select->get(), 0), sql::column_text(select->get(), 1),
-                     sql::column_text(select->get(), 3), sql::column_text(select->get(), 4),
-                     *amount};
+  return Reservation{select->text(0), select->text(1), select->text(3), select->text(4), *amount};
 }
 
-Status close_reservation(sqlite3* db, std::int64_t id, const char* state) {
-  auto update = sql::prepare(db, "UPDATE reservations SET state = ?1 WHERE id = ?2");
+Status close_reservation(sqlite::Database& db, std::int64_t id, const char* state) {
+  auto update = db.prepare("UPDATE reservations SET state = ?1 WHERE id = ?2");
   if (!update)
     return update.error();
-  sqlite3_bind_text(update->get(), 1, state, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(update->get(), 2, id);
-  if (sqlite3_step(update->get()) != SQLITE_DONE)
-    return sql::error(db);
+  update->bind(1, state);
+  update->bind(2, id);
+  if (!update->run())
+    return db.error("ledger.sql");
   return ok_status();
 }
 
@@ -212,15 +221,15 @@ Error insufficient(const std::string& account, const std::string& asset, const F
 
 Result<Amount> AccountStore::balance(const std::string& account, const std::string& asset) {
   std::lock_guard lock(mutex_);
-  return read_balance(db_, account, asset);
+  return read_balance(*db_, account, asset);
 }
 
 Result<Amount> AccountStore::available(const std::string& account, const std::string& asset) {
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_read(); !status)
     return status.error();
-  auto funds = read_funds(db_, account, asset);
+  auto funds = read_funds(*db_, account, asset);
   if (!funds)
     return funds.error();
   if (auto status = transaction.commit(); !status)
@@ -233,14 +242,14 @@ Status AccountStore::credit(const std::string& account, const std::string& asset
   if (auto valid = validate_change(account, asset, amount); !valid)
     return valid;
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status)
     return status;
-  if (auto status = add_to_balance(db_, account, asset, amount); !status)
+  if (auto status = add_to_balance(*db_, account, asset, amount); !status)
     return status;
   auto credited = entry(account, "credit", asset, amount);
   credited.reference = reference;
-  if (auto status = record(db_, credited); !status)
+  if (auto status = record(*db_, credited); !status)
     return status;
   return transaction.commit();
 }
@@ -250,20 +259,20 @@ Status AccountStore::debit(const std::string& account, const std::string& asset,
   if (auto valid = validate_change(account, asset, amount); !valid)
     return valid;
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status)
     return status;
-  auto funds = read_funds(db_, account, asset);
+  auto funds = read_funds(*db_, account, asset);
   if (!funds)
     return funds.error();
   // Money reserved by a call in progress is already promised to it.
   if (funds->available() < amount)
     return insufficient(account, asset, *funds, "the debit is", amount);
-  if (auto status = write_balance(db_, account, asset, funds->balance - amount); !status)
+  if (auto status = write_balance(*db_, account, asset, funds->balance - amount); !status)
     return status;
   auto debited = entry(account, "debit", asset, amount);
   debited.reference = reference;
-  if (auto status = record(db_, debited); !status)
+  if (auto status = record(*db_, debited); !status)
     return status;
   return transaction.commit();
 }
@@ -276,28 +285,28 @@ Result<std::int64_t> AccountStore::reserve(const std::string& account, const std
   if (auto valid = validate_asset(asset); !valid)
     return valid.error();
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status)
     return status.error();
-  auto funds = read_funds(db_, account, asset);
+  auto funds = read_funds(*db_, account, asset);
   if (!funds)
     return funds.error();
   if (funds->available() < amount)
     return insufficient(account, asset, *funds, "the call to " + tool + " costs", amount);
-  auto insert = sql::prepare(db_,
-                             "INSERT INTO reservations (created_unix, account, asset, amount, tool,"
-                             " request_id, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')");
+  auto insert = db_->prepare(
+      "INSERT INTO reservations (created_unix, account, asset, amount, tool,"
+      " request_id, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')");
   if (!insert)
     return insert.error();
-  sqlite3_bind_int64(insert->get(), 1, sql::now_unix());
-  sql::bind_text(insert->get(), 2, account);
-  sql::bind_text(insert->get(), 3, asset);
-  sql::bind_text(insert->get(), 4, x402::to_string(amount));
-  sql::bind_text(insert->get(), 5, tool);
-  sql::bind_text(insert->get(), 6, request_id);
-  if (sqlite3_step(insert->get()) != SQLITE_DONE)
-    return sql::error(db_);
-  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  insert->bind(1, sqlite::unix_seconds());
+  insert->bind(2, account);
+  insert->bind(3, asset);
+  insert->bind(4, x402::to_string(amount));
+  insert->bind(5, tool);
+  insert->bind(6, request_id);
+  if (!insert->run())
+    return db_->error("ledger.sql");
+  const std::int64_t id = db_->last_insert_id();
   if (auto status = transaction.commit(); !status)
     return status.error();
   return id;
@@ -305,13 +314,13 @@ Result<std::int64_t> AccountStore::reserve(const std::string& account, const std
 
 Status AccountStore::commit(std::int64_t reservation, const std::string& outcome) {
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status)
     return status;
-  auto reserved = open_reservation(db_, reservation);
+  auto reserved = open_reservation(*db_, reservation);
   if (!reserved)
     return reserved.error();
-  auto balance = read_balance(db_, reserved->account, reserved->asset);
+  auto balance = read_balance(*db_, reserved->account, reserved->asset);
   if (!balance)
     return balance.error();
   // debit never takes reserved money, so this means the file was changed behind the store's back.
@@ -321,30 +330,30 @@ Status AccountStore::commit(std::int64_t reservation, const std::string& outcome
                                             " exceeds the balance " + x402::to_string(*balance));
   }
   if (auto status =
-          write_balance(db_, reserved->account, reserved->asset, *balance - reserved->amount);
+          write_balance(*db_, reserved->account, reserved->asset, *balance - reserved->amount);
       !status)
     return status;
-  if (auto status = close_reservation(db_, reservation, "committed"); !status)
+  if (auto status = close_reservation(*db_, reservation, "committed"); !status)
     return status;
   auto charged = entry(reserved->account, "debit", reserved->asset, reserved->amount);
   charged.tool = reserved->tool;
   charged.request_id = reserved->request_id;
   charged.outcome = outcome;
   charged.reference = "reservation " + std::to_string(reservation);
-  if (auto status = record(db_, charged); !status)
+  if (auto status = record(*db_, charged); !status)
     return status;
   return transaction.commit();
 }
 
 Status AccountStore::release(std::int64_t reservation, const std::string& why) {
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status)
     return status;
-  auto reserved = open_reservation(db_, reservation);
+  auto reserved = open_reservation(*db_, reservation);
   if (!reserved)
     return reserved.error();
-  if (auto status = close_reservation(db_, reservation, "released"); !status)
+  if (auto status = close_reservation(*db_, reservation, "released"); !status)
     return status;
   // Recorded so a caller asking "was I charged for request X?" finds the answer, though nothing
   // moved.
@@ -353,7 +362,7 @@ Status AccountStore::release(std::int64_t reservation, const std::string& why) {
   released.request_id = reserved->request_id;
   released.outcome = why;
   released.reference = "reservation " + std::to_string(reservation);
-  if (auto status = record(db_, released); !status)
+  if (auto status = record(*db_, released); !status)
     return status;
   return transaction.commit();
 }
@@ -362,14 +371,17 @@ Result<std::size_t> AccountStore::release_open_reservations(const std::string& w
   std::vector<std::int64_t> open;
   {
     std::lock_guard lock(mutex_);
-    auto select = sql::prepare(db_, "SELECT id FROM reservations WHERE state = 'open'");
+    auto select = db_->prepare("SELECT id FROM reservations WHERE state = 'open'");
     if (!select)
       return select.error();
-    int rc = 0;
-    while ((rc = sqlite3_step(select->get())) == SQLITE_ROW)
-      open.push_back(sqlite3_column_int64(select->get(), 0));
-    if (rc != SQLITE_DONE)
-      return sql::error(db_);
+    for (;;) {
+      auto stepped = select->step();
+      if (!stepped)
+        return db_->error("ledger.sql");
+      if (!*stepped)
+        break;
+      open.push_back(select->integer(0));
+    }
   }
   for (std::int64_t id : open) {
     if (auto status = release(id, why); !status)
@@ -380,16 +392,16 @@ Result<std::size_t> AccountStore::release_open_reservations(const std::string& w
 
 Status AccountStore::mark_forwarded(std::int64_t reservation) {
   std::lock_guard lock(mutex_);
-  auto update = sql::prepare(db_,
-                             "UPDATE reservations SET forwarded_unix = ?1 WHERE id = ?2"
-                             " AND state = 'open'");
+  auto update = db_->prepare(
+      "UPDATE reservations SET forwarded_unix = ?1 WHERE id = ?2"
+      " AND state = 'open'");
   if (!update)
     return update.error();
-  sqlite3_bind_int64(update->get(), 1, sql::now_unix());
-  sqlite3_bind_int64(update->get(), 2, reservation);
-  if (sqlite3_step(update->get()) != SQLITE_DONE)
-    return sql::error(db_);
-  if (sqlite3_changes(db_) != 1) {
+  update->bind(1, sqlite::unix_seconds());
+  update->bind(2, reservation);
+  if (!update->run())
+    return db_->error("ledger.sql");
+  if (db_->changes() != 1) {
     return make_error("reservation.unknown", "no open reservation " + std::to_string(reservation));
   }
   return ok_status();
@@ -400,16 +412,17 @@ Result<AccountStore::OpenReservations> AccountStore::finish_open_reservations() 
   {
     std::lock_guard lock(mutex_);
     auto select =
-        sql::prepare(db_, "SELECT id, forwarded_unix != 0 FROM reservations WHERE state = 'open'");
+        db_->prepare("SELECT id, forwarded_unix != 0 FROM reservations WHERE state = 'open'");
     if (!select)
       return select.error();
-    int rc = 0;
-    while ((rc = sqlite3_step(select->get())) == SQLITE_ROW) {
-      open.emplace_back(sqlite3_column_int64(select->get(), 0),
-                        sqlite3_column_int(select->get(), 1) != 0);
+    for (;;) {
+      auto stepped = select->step();
+      if (!stepped)
+        return db_->error("ledger.sql");
+      if (!*stepped)
+        break;
+      open.emplace_back(select->integer(0), select->integer(1) != 0);
     }
-    if (rc != SQLITE_DONE)
-      return sql::error(db_);
   }
   OpenReservations finished;
   for (const auto& [id, forwarded] : open) {
@@ -437,23 +450,23 @@ Result<bool> AccountStore::credit_topup(const std::string& account, const std::s
   if (payment_id.empty())
     return make_error("topup.invalid", "a top-up needs the id of the payment that funded it");
   std::lock_guard lock(mutex_);
-  sql::Transaction transaction(db_);
+  sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status)
     return status.error();
-  auto seen = sql::prepare(db_, "SELECT 1 FROM billing WHERE kind = 'topup' AND reference = ?1");
+  auto seen = db_->prepare("SELECT 1 FROM billing WHERE kind = 'topup' AND reference = ?1");
   if (!seen)
     return seen.error();
-  sql::bind_text(seen->get(), 1, payment_id);
-  const int rc = sqlite3_step(seen->get());
-  if (rc == SQLITE_ROW)
+  seen->bind(1, payment_id);
+  auto found = seen->step();
+  if (!found)
+    return db_->error("ledger.sql");
+  if (*found)
     return false;  // a retried or replayed top-up: the payment already bought its credit
-  if (rc != SQLITE_DONE)
-    return sql::error(db_);
-  if (auto status = add_to_balance(db_, account, asset, amount); !status)
+  if (auto status = add_to_balance(*db_, account, asset, amount); !status)
     return status.error();
   auto topped_up = entry(account, "topup", asset, amount);
   topped_up.reference = payment_id;
-  if (auto status = record(db_, topped_up); !status)
+  if (auto status = record(*db_, topped_up); !status)
     return status.error();
   if (auto status = transaction.commit(); !status)
     return status.error();
@@ -463,30 +476,31 @@ Result<bool> AccountStore::credit_topup(const std::string& account, const std::s
 Result<std::vector<BillingEntry>> AccountStore::history(const std::string& account,
                                                         std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto select = sql::prepare(db_,
-                             "SELECT id, time_unix, account, kind, asset, amount, tool, request_id,"
-                             " outcome, reference FROM billing WHERE account = ?1"
-                             " ORDER BY id DESC LIMIT ?2");
+  auto select = db_->prepare(
+      "SELECT id, time_unix, account, kind, asset, amount, tool, request_id,"
+      " outcome, reference FROM billing WHERE account = ?1"
+      " ORDER BY id DESC LIMIT ?2");
   if (!select)
     return select.error();
-  sql::bind_text(select->get(), 1, account);
-  sqlite3_bind_int64(select->get(), 2,
-                     static_cast<sqlite3_int64>(
-                         std::min<std::size_t>(limit, std::numeric_limits<sqlite3_int64>::max())));
+  select->bind(1, account);
+  select->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(
+                      limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
   std::vector<BillingEntry> entries;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(select->get())) == SQLITE_ROW) {
+  for (;;) {
+    auto stepped = select->step();
+    if (!stepped)
+      return db_->error("ledger.sql");
+    if (!*stepped)
+      break;
     BillingEntry row;
-    row.id = sqlite3_column_int64(select->get(), 0);
-    row.time = sqlite3_column_int64(select->get(), 1);
+    row.id = select->integer(0);
+    row.time = select->integer(1);
     std::string* texts[] = {&row.account, &row.kind,       &row.asset,   &row.amount,
                             &row.tool,    &row.request_id, &row.outcome, &row.reference};
     for (int i = 0; i < 8; ++i)
-      *texts[i] = sql::column_text(select->get(), i + 2);
+      *texts[i] = select->text(i + 2);
     entries.push_back(std::move(row));
   }
-  if (rc != SQLITE_DONE)
-    return sql::error(db_);
   return entries;
 }
 

@@ -11,10 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "sqlite/database.h"
 #include "x402/amount.h"
 #include "x402/result.h"
-
-struct sqlite3;
 
 namespace x402proxy::pay {
 
@@ -46,6 +45,23 @@ struct PlannedPayment {
 // 2 → amount * 10^4. A result too large for 256 bits saturates at the maximum instead of
 // wrapping to a small number.
 x402::Amount usd_micros_from_atomic(const x402::Amount& atomic, unsigned decimals);
+
+// The limit rules apart from the file (spending_limits.cpp). Over the rolling 24 h a payment is
+// checked against what the ledger already counts in that window.
+inline constexpr std::int64_t kSpendingWindowSeconds = 24 * 60 * 60;
+struct WindowSpending {
+  x402::Amount all_tools = 0;
+  x402::Amount this_tool = 0;
+};
+// "limit.network", "limit.payee", "limit.per_call": the limits that need no history.
+Status check_static_limits(const SpendingLimits& limits, const PlannedPayment& payment);
+// "limit.per_tool", "limit.per_day".
+Status check_window_limits(const SpendingLimits& limits, const PlannedPayment& payment,
+                           const WindowSpending& spent);
+// uint256 wraps on overflow; a wrapped sum would look small and let a payment through, so sums
+// stop at the maximum instead.
+x402::Amount saturating_add(const x402::Amount& a, const x402::Amount& b);
+std::string dollars(const x402::Amount& usd_micros);  // "$0.05"
 
 // What happens to the payment a row holds (hold_payment) when the row becomes unconfirmed.
 enum class HeldPayment {
@@ -133,14 +149,13 @@ class SpendingLedger {
   Result<std::string> report();
 
   // Set when open() had to tighten the file's mode to 0600 (for the caller to log).
-  const std::string& permission_note() const { return permission_note_; }
+  const std::string& permission_note() const;
 
  private:
-  SpendingLedger(sqlite3* db, SpendingLimits limits, std::string permission_note);
+  SpendingLedger(std::unique_ptr<sqlite::Database> db, SpendingLimits limits);
 
-  sqlite3* db_;  // one connection, used from one thread at a time
+  std::unique_ptr<sqlite::Database> db_;  // one connection, used from one thread at a time
   SpendingLimits limits_;
-  std::string permission_note_;
 };
 
 }  // namespace x402proxy::pay

@@ -44,6 +44,22 @@ Statement& Statement::bind_null(int index) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::span<const unsigned char> bytes) {
+  sqlite3_bind_blob(statement_, index, bytes.data(), static_cast<int>(bytes.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_amount(int index, const x402::Amount& amount) {
+  return bind(index, x402::to_string(amount));
+}
+
+Statement& Statement::bind_optional(int index, const std::optional<std::string>& text) {
+  if (text)
+    return bind(index, *text);
+  return bind_null(index);
+}
+
 Result<bool> Statement::step() {
   int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW)
@@ -60,6 +76,20 @@ Status Statement::run() {
   return ok_status();
 }
 
+Result<bool> Statement::try_insert() {
+  const int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_DONE)
+    return true;
+  const int extended = sqlite3_extended_errcode(db());
+  if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return false;
+  return make_error("sql", sqlite3_errmsg(db()));
+}
+
+void Statement::reset() {
+  sqlite3_reset(statement_);
+}
+
 std::string Statement::text(int column) const {
   const unsigned char* text = sqlite3_column_text(statement_, column);
   if (text == nullptr)
@@ -74,6 +104,21 @@ std::int64_t Statement::integer(int column) const {
 
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
+
+std::span<const unsigned char> Statement::blob(int column) const {
+  const void* bytes = sqlite3_column_blob(statement_, column);
+  const int size = sqlite3_column_bytes(statement_, column);
+  if (bytes == nullptr || size <= 0)
+    return {};
+  return {static_cast<const unsigned char*>(bytes), static_cast<std::size_t>(size)};
+}
+
+std::optional<x402::Amount> Statement::amount(int column) const {
+  auto parsed = x402::parse_amount(text(column));
+  if (!parsed.ok())
+    return std::nullopt;
+  return *parsed;
 }
 
 namespace {
@@ -129,6 +174,21 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, std::s
   return database;
 }
 
+Result<std::unique_ptr<Database>> Database::open_read_only(const std::string& path,
+                                                           std::string what) {
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return make_error("sql.open", "cannot open " + what + " " + path + ": " + message);
+  }
+  // A writer may hold the lock for a moment.
+  sqlite3_busy_timeout(db, 5000);
+  return std::unique_ptr<Database>(new Database(db, path, std::move(what)));
+}
+
 Database::~Database() {
   sqlite3_close(db_);
 }
@@ -172,6 +232,39 @@ Result<int> Database::schema_version() {
   if (!row.ok())
     return row.error();
   return static_cast<int>(*row ? statement->integer(0) : 0);
+}
+
+Result<std::set<std::string>> Database::columns(std::string_view table) {
+  auto query = prepare("SELECT name FROM pragma_table_info(?1)");
+  if (!query.ok())
+    return query.error();
+  query->bind(1, table);
+  std::set<std::string> names;
+  for (;;) {
+    auto row = query->step();
+    if (!row.ok())
+      return row.error();
+    if (!*row)
+      return names;
+    names.insert(query->text(0));
+  }
+}
+
+Status Database::adopt_unversioned(
+    std::string_view table,
+    const std::function<int(const std::set<std::string>& columns)>& version_of) {
+  auto version = schema_version();
+  if (!version.ok())
+    return version.error();
+  if (*version != 0)
+    return ok_status();
+  auto names = columns(table);
+  if (!names.ok())
+    return names.error();
+  if (names->empty())
+    return ok_status();  // a new file
+  const std::string sql = "PRAGMA user_version = " + std::to_string(version_of(*names));
+  return exec(sql.c_str());
 }
 
 Status Database::migrate(std::span<const char* const> steps) {
@@ -227,6 +320,12 @@ Status Transaction::commit() {
 
 std::int64_t unix_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }

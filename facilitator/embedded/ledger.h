@@ -2,7 +2,7 @@
 // balance per (network, asset, account). It moves no money on any chain; it is the book-keeping of
 // a closed deployment, a demo or a test. A settlement is one atomic SQLite transaction: the payment
 // identity (EVM from+nonce, Solana transaction) is unique, so a payment settles at most once, and a
-// payer's balance never goes below zero.
+// payer's balance never goes below zero. The file is created 0600 (sqlite/database.h).
 #pragma once
 
 #include <cstdint>
@@ -12,10 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "sqlite/database.h"
 #include "x402/amount.h"
 #include "x402/result.h"
-
-struct sqlite3;
 
 namespace x402proxy::facilitator {
 
@@ -65,14 +64,13 @@ class Ledger {
   Result<std::vector<LedgerBalance>> balances();
 
  private:
-  Ledger(sqlite3* db, x402::Amount starting_balance)
-      : db_(db), starting_balance_(starting_balance) {}
+  Ledger(std::unique_ptr<sqlite::Database> db, x402::Amount starting_balance);
   Result<x402::Amount> balance_locked(const std::string& network, const std::string& asset,
                                       const std::string& account, const x402::Amount& if_unseen);
   Status set_balance_locked(const std::string& network, const std::string& asset,
                             const std::string& account, const x402::Amount& value);
 
-  sqlite3* db_;
+  std::unique_ptr<sqlite::Database> db_;
   x402::Amount starting_balance_;
   std::mutex mutex_;
 };

@@ -146,30 +146,11 @@ Result<std::unique_ptr<PaymentJournal>> PaymentJournal::open(const std::string& 
 }
 
 // Journals of the releases before schema versions carry user_version 0 whatever their columns:
-// give them the version their columns show, so that migration adds only what is missing.
+// they get the version their columns show, so that migration adds only what is missing.
 Status PaymentJournal::adopt_unversioned_file() {
-  auto version = db_->schema_version();
-  if (!version.ok())
-    return version.error();
-  if (*version != 0)
-    return ok_status();
-  auto columns_query = db_->prepare("PRAGMA table_info(payments)");
-  if (!columns_query.ok())
-    return columns_query.error();
-  std::set<std::string> columns;
-  for (;;) {
-    auto row = columns_query->step();
-    if (!row.ok())
-      return row.error();
-    if (!*row)
-      break;
-    columns.insert(columns_query->text(1));  // table_info: cid, name, type, ...
-  }
-  if (columns.empty())
-    return ok_status();  // a new file
-  const int adopted = columns.count("payment_json") != 0 ? 2 : 1;
-  std::string sql = "PRAGMA user_version = " + std::to_string(adopted);
-  return db_->exec(sql.c_str());
+  return db_->adopt_unversioned("payments", [](const std::set<std::string>& columns) {
+    return columns.count("payment_json") != 0 ? 2 : 1;
+  });
 }
 
 Result<std::int64_t> PaymentJournal::record_verified(const JournalEntry& entry) {

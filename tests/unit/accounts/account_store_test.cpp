@@ -1,5 +1,6 @@
 #include "accounts/account_store.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -423,4 +424,33 @@ TEST_CASE("8 concurrent calls against a balance for 7 through two stores: exactl
   auto entries = first->history("alice", 100);
   REQUIRE(entries.ok());
   CHECK(entries->size() == kCalls);  // the seed credit and 7 debits
+}
+
+TEST_CASE("a ledger written before schema versions opens, keeps its keys and gains new columns",
+          "[accounts]") {
+  TempLedgerFile file("unversioned");
+  std::string key;
+  {
+    auto store = open_store(file.path);
+    auto issued = store->add_key("alice");
+    REQUIRE(issued.ok());
+    key = issued->key;
+    REQUIRE(store->credit("alice", kUsdc, 900, "start").ok());
+  }
+  // The file as the releases before versions left it: user_version 0, no forwarded_unix.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(file.path.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw,
+                       "PRAGMA user_version = 0; ALTER TABLE reservations DROP COLUMN"
+                       " forwarded_unix;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = open_store(file.path);
+  CHECK(store->account_for_key(key).value() == "alice");
+  CHECK(balance_of(*store, "alice") == 900);
+  auto reservation = store->reserve("alice", kUsdc, 100, "add", "1");
+  REQUIRE(reservation.ok());
+  CHECK(store->mark_forwarded(*reservation).ok());
+  CHECK((std::filesystem::status(file.path).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
 }

@@ -1,5 +1,6 @@
 #include "facilitator/embedded/ledger.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -125,4 +126,53 @@ TEST_CASE("a report opens an existing ledger read-only and never creates one", "
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
+}
+
+TEST_CASE("a new ledger file is private, and one written before schema versions still opens",
+          "[ledger]") {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("ledger-old-" + std::to_string(::getpid()) + ".sqlite"))
+                               .string();
+  auto remove_files = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path + suffix);
+  };
+  remove_files();
+  {
+    auto fresh = Ledger::open(path, 0);
+    REQUIRE(fresh.ok());
+    CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  }
+  remove_files();
+  // The schema of the releases before versions (user_version 0), in a file others may read.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw,
+                       "CREATE TABLE balances (network TEXT NOT NULL, asset TEXT NOT NULL,"
+                       " account TEXT NOT NULL, amount TEXT NOT NULL,"
+                       " PRIMARY KEY (network, asset, account));"
+                       "CREATE TABLE transfers (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                       " settled_ms INTEGER NOT NULL, network TEXT NOT NULL, asset TEXT NOT NULL,"
+                       " payer TEXT NOT NULL, payee TEXT NOT NULL, amount TEXT NOT NULL,"
+                       " payment_id TEXT NOT NULL UNIQUE, resource TEXT NOT NULL,"
+                       " transaction_id TEXT NOT NULL);"
+                       "INSERT INTO balances VALUES ('eip155:84532', 'USDC', '0xPayee', '700');"
+                       "INSERT INTO transfers (settled_ms, network, asset, payer, payee, amount,"
+                       " payment_id, resource, transaction_id) VALUES (1, 'eip155:84532', 'USDC',"
+                       " '0xPayer', '0xPayee', '700', 'old', 'mcp://tool/add', '0x02');",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  std::filesystem::permissions(path, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  {
+    auto old = Ledger::open(path, 0);
+    REQUIRE(old.ok());
+    CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::others_read) ==
+          std::filesystem::perms::none);
+    CHECK((*old)->settled_transaction("old")->value_or("") == "0x02");
+    CHECK(*(*old)->balance("eip155:84532", "USDC", "0xPayee") == 700);
+    CHECK((*old)->record(transfer("old", 1)).error().reason == "duplicate_settlement");
+  }
+  remove_files();
 }
