@@ -16,6 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "net/http_client.h"
+#include "net/url.h"
 
 namespace x402proxy::app {
 namespace asio = boost::asio;
@@ -53,22 +54,21 @@ std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
   return timeout;
 }
 
-// "http://host:port" and "/path?query" of an http URL; nullopt for anything else.
+// "http://host:port" and "/path?query" of an http URL (net/url.h); nullopt for anything else.
 struct ProbeTarget {
   std::string origin;
   std::string path;
 };
 
 std::optional<ProbeTarget> split_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
-  if (!url.starts_with(scheme))
+  auto parsed = net::parse_http_url(url);
+  if (!parsed.ok() || parsed->tls)
     return std::nullopt;
-  const std::size_t path_start = url.find('/', scheme.size());
   ProbeTarget target;
-  target.origin = std::string(url.substr(0, path_start));
-  target.path = path_start == std::string_view::npos ? "/" : std::string(url.substr(path_start));
-  if (target.origin.size() == scheme.size())
-    return std::nullopt;  // no host
+  target.origin = "http://" + parsed->authority();
+  target.path = parsed->path.empty() ? "/" : parsed->path;
+  if (!parsed->query.empty())
+    target.path += "?" + parsed->query;
   return target;
 }
 

@@ -7,13 +7,16 @@
 namespace x402proxy::mcp {
 namespace json = boost::json;
 
-std::string jsonrpc_error(const json::value& id, int code, std::string_view message) {
+std::string jsonrpc_error(const json::value& id, int code, std::string_view message,
+                          json::object data) {
   json::object error{{"code", code}, {"message", message}};
+  if (!data.empty())
+    error["data"] = std::move(data);
   json::object envelope{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
   return json::serialize(envelope);
 }
 
-std::string jsonrpc_result(const json::value& id, json::object result) {
+std::string jsonrpc_result(const json::value& id, json::value result) {
   json::object envelope{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
   return json::serialize(envelope);
 }

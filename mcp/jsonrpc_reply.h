@@ -1,5 +1,6 @@
-// The answers the proxy writes itself: JSON-RPC errors and the x402 payment-required results of the
-// x402 MCP transport (specs/transports-v2/mcp.md).
+// Every JSON-RPC response the project writes itself (serve, the stdio bridge, pay, the simulated
+// Solana RPC), and the x402 payment-required results of the x402 MCP transport
+// (specs/transports-v2/mcp.md).
 #pragma once
 
 #include <string>
@@ -17,6 +18,7 @@ namespace x402proxy::mcp {
 namespace rpc_code {
 inline constexpr int parse_error = -32700;
 inline constexpr int invalid_request = -32600;
+inline constexpr int method_not_found = -32601;
 inline constexpr int invalid_params = -32602;
 inline constexpr int internal_error = -32603;
 inline constexpr int header_mismatch = -32020;
@@ -24,8 +26,10 @@ inline constexpr int facilitator_unavailable = -32001;  // payment could not be 
 inline constexpr int upstream_unavailable = -32603;     // DESIGN: upstream unreachable → -32603
 }  // namespace rpc_code
 
-std::string jsonrpc_error(const boost::json::value& id, int code, std::string_view message);
-std::string jsonrpc_result(const boost::json::value& id, boost::json::object result);
+// JSON-RPC 2.0 §5 response objects, serialized. `data`, when not empty, is the error's data.
+std::string jsonrpc_error(const boost::json::value& id, int code, std::string_view message,
+                          boost::json::object data = {});
+std::string jsonrpc_result(const boost::json::value& id, boost::json::value result);
 
 struct BindingOptions {
   // The request advertised org.x402/payment (MCP 2026-07-28): use the extension binding.

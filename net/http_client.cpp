@@ -1,5 +1,7 @@
 #include "net/http_client.h"
 
+#include "net/url.h"
+
 #include <poll.h>
 
 #include <openssl/ssl.h>
@@ -124,27 +126,18 @@ Result<std::shared_ptr<HttpClient>> HttpClient::create(asio::any_io_executor exe
                                                        const std::string& base_url,
                                                        HttpClientOptions options) {
   std::shared_ptr<HttpClient> client(new HttpClient(std::move(executor), options));
-  std::string_view rest = base_url;
-  if (rest.starts_with("https://")) {
-    client->tls_ = true;
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else {
-    return make_error("http.url", "expected an http:// or https:// URL, got " + base_url);
-  }
-  std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string prefix = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
+  auto url = parse_http_url(base_url);
+  if (!url.ok())
+    return make_error("http.url", url.error().message);
+  std::string prefix = url->path;
   while (!prefix.empty() && prefix.back() == '/')
     prefix.pop_back();  // avoids "//verify"
-  std::size_t colon = authority.rfind(':');
-  if (authority.empty() || colon == 0)
-    return make_error("http.url", "no host in " + base_url);
-  client->host_ = std::string(authority.substr(0, colon));
-  client->port_ = colon == std::string_view::npos ? (client->tls_ ? "443" : "80")
-                                                  : std::string(authority.substr(colon + 1));
+  client->tls_ = url->tls;
+  client->host_ = url->host;
+  client->host_header_ = url->host_for_header();
+  client->port_ = url->port;
   client->prefix_ = prefix;
+  client->query_ = url->query;
   client->base_url_ = base_url;
   if (client->tls_) {
     boost::system::error_code ec;
@@ -213,8 +206,10 @@ http::request<http::string_body> HttpClient::make_request(
   std::string target = prefix_ + path;
   if (target.empty())
     target = "/";  // a JSON-RPC node at the URL's root
+  if (!query_.empty())
+    target += "?" + query_;  // a node URL's key (https://node.example/?api-key=...)
   http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, host_);
+  request.set(http::field::host, host_header_);
   request.set(http::field::user_agent, "x402-mcp-proxy");
   request.set(http::field::accept, "application/json");
   for (auto& [name, value] : headers)

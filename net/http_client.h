@@ -60,7 +60,8 @@ bool idle_connection_usable(boost::asio::ip::tcp::socket& socket);
 
 class HttpClient {
  public:
-  // `base_url`: http://host[:port][/prefix] or https://…; request paths are appended to the prefix.
+  // `base_url`: http://host[:port][/prefix][?query] or https://… (net/url.h; IPv6 literals in
+  // brackets); request paths are appended to the prefix, the query goes last.
   static Result<std::shared_ptr<HttpClient>> create(boost::asio::any_io_executor executor,
                                                     const std::string& base_url,
                                                     HttpClientOptions options = {});
@@ -102,9 +103,11 @@ class HttpClient {
   HttpClientOptions options_;
   std::string base_url_;
   bool tls_ = false;
-  std::string host_;
+  std::string host_;         // for the resolver, SNI and certificate checks
+  std::string host_header_;  // IPv6 literals in brackets
   std::string port_;
   std::string prefix_;
+  std::string query_;
   boost::asio::ssl::context tls_context_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;

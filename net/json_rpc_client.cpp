@@ -17,9 +17,10 @@ Error rpc_error(const std::string& method, const std::string& message) {
 
 Result<std::shared_ptr<JsonRpcClient>> JsonRpcClient::create(boost::asio::any_io_executor executor,
                                                              const std::string& url,
-                                                             std::chrono::milliseconds budget) {
+                                                             std::chrono::milliseconds budget,
+                                                             std::size_t max_response_bytes) {
   HttpClientOptions options;
-  options.max_response_bytes = 4 * 1024 * 1024;  // a getLogs answer over a window of blocks
+  options.max_response_bytes = max_response_bytes;
   auto http = HttpClient::create(std::move(executor), url, options);
   if (!http.ok())
     return http.error();

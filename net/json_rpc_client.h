@@ -18,9 +18,11 @@ namespace x402proxy::net {
 
 class JsonRpcClient {
  public:
+  // `max_response_bytes`: 4 MiB fits a getLogs answer over a window of blocks.
   static Result<std::shared_ptr<JsonRpcClient>> create(boost::asio::any_io_executor executor,
                                                        const std::string& url,
-                                                       std::chrono::milliseconds budget);
+                                                       std::chrono::milliseconds budget,
+                                                       std::size_t max_response_bytes = 4 << 20);
 
   // The call's `result`. Reason "rpc": transport failure, HTTP error, not JSON, or the node's
   // JSON-RPC error (its message, shortened and without blobs, is in the message).

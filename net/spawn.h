@@ -3,6 +3,7 @@
 #pragma once
 
 #include <exception>
+#include <string>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -11,9 +12,9 @@
 namespace x402proxy::net {
 
 template <class Executor, class Task>
-void spawn_logged(Executor&& executor, Task&& task, const char* what) {
+void spawn_logged(Executor&& executor, Task&& task, std::string what) {
   boost::asio::co_spawn(std::forward<Executor>(executor), std::forward<Task>(task),
-                        [what](std::exception_ptr escaped) {
+                        [what = std::move(what)](std::exception_ptr escaped) {
                           if (!escaped)
                             return;
                           try {

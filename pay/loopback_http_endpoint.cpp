@@ -18,6 +18,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "mcp/jsonrpc_reply.h"
 #include "net/acceptor.h"
 #include "x402/strict_json.h"
 
@@ -62,10 +63,7 @@ http::response<http::string_body> plain_answer(unsigned version, http::status st
 }
 
 std::string rpc_error_body(int code, const std::string& message) {
-  return json::serialize(
-      json::object{{"jsonrpc", "2.0"},
-                   {"id", nullptr},
-                   {"error", json::object{{"code", code}, {"message", message}}}});
+  return mcp::jsonrpc_error(nullptr, code, message);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "pay/pay_command.h"
 
+#include "mcp/jsonrpc_reply.h"
+
 #include <csignal>
 #include <cstdio>
 
@@ -39,10 +41,7 @@ pay::SpendingLimits limits_from(const config::PayLimitsConfig& c) {
 }
 
 std::string rpc_error(int code, const std::string& message) {
-  return json::serialize(
-      json::object{{"jsonrpc", "2.0"},
-                   {"id", nullptr},
-                   {"error", json::object{{"code", code}, {"message", message}}}});
+  return mcp::jsonrpc_error(nullptr, code, message);
 }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {

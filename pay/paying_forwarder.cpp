@@ -1,5 +1,7 @@
 #include "pay/paying_forwarder.h"
 
+#include "mcp/jsonrpc_reply.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -138,10 +140,7 @@ boost::asio::awaitable<void> sleep_for(Clock::duration duration) {
 
 void answer_error(const PayingForwarder::ClientWriter& to_client, const json::value& id, int code,
                   const std::string& message, json::object data = {}) {
-  json::object error{{"code", code}, {"message", message}};
-  if (!data.empty())
-    error["data"] = std::move(data);
-  to_client(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", error}}));
+  to_client(mcp::jsonrpc_error(id, code, message, std::move(data)));
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "x402/strict_json.h"
-
 namespace x402proxy::pay {
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -21,41 +19,20 @@ Error rpc_error(const std::string& message) {
 Result<std::shared_ptr<SolanaRpcClient>> SolanaRpcClient::create(asio::any_io_executor executor,
                                                                  const std::string& url,
                                                                  std::chrono::milliseconds budget) {
-  net::HttpClientOptions options;
-  options.max_response_bytes = 256 * 1024;
-  auto http = net::HttpClient::create(std::move(executor), url, options);
-  if (!http.ok())
-    return http.error();
-  return std::shared_ptr<SolanaRpcClient>(new SolanaRpcClient(std::move(http).value(), budget));
+  // The answers are a blockhash and one account: 256 KiB is plenty.
+  auto rpc = net::JsonRpcClient::create(std::move(executor), url, budget, 256 * 1024);
+  if (!rpc.ok())
+    return rpc.error();
+  return std::shared_ptr<SolanaRpcClient>(new SolanaRpcClient(std::move(rpc).value()));
 }
 
+// Reads are idempotent: the JSON-RPC client retries a stale keep-alive connection once.
 asio::awaitable<Result<json::value>> SolanaRpcClient::call(const std::string& method,
                                                            json::array params) {
-  json::object request{
-      {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}};
-  // Reads are idempotent: a stale keep-alive connection may be retried once.
-  auto response = co_await http_->request(boost::beast::http::verb::post, "",
-                                          json::serialize(request), {}, budget_, true);
-  if (!response.ok())
-    co_return rpc_error(method + ": " + response.error().message);
-  if (response->status / 100 != 2) {
-    co_return rpc_error(method + ": the node answered HTTP " + std::to_string(response->status));
-  }
-  auto parsed = x402::parse_strict_json(response->body);
-  if (!parsed.ok() || !parsed->is_object())
-    co_return rpc_error(method + ": the answer is not JSON");
-  const json::object& answer = parsed->get_object();
-  if (const json::value* error = answer.if_contains("error")) {
-    std::string message = error->is_object() && error->get_object().contains("message") &&
-                                  error->at("message").is_string()
-                              ? std::string(error->at("message").get_string())
-                              : "error"s;
-    co_return rpc_error(method + ": " + message);
-  }
-  const json::value* result = answer.if_contains("result");
-  if (result == nullptr)
-    co_return rpc_error(method + ": no result");
-  co_return *result;
+  auto result = co_await rpc_->call(method, std::move(params));
+  if (!result.ok())
+    co_return rpc_error(result.error().message);
+  co_return std::move(result).value();
 }
 
 asio::awaitable<Result<sol::Pubkey>> SolanaRpcClient::latest_blockhash() {

@@ -9,7 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "net/http_client.h"
+#include "net/json_rpc_client.h"
 #include "signers/solana/exact_svm_payment.h"
 #include "x402/types.h"
 
@@ -32,13 +32,11 @@ class SolanaRpcClient {
       const x402::PaymentRequirements& requirements);
 
  private:
-  SolanaRpcClient(std::shared_ptr<net::HttpClient> http, std::chrono::milliseconds budget)
-      : http_(std::move(http)), budget_(budget) {}
+  explicit SolanaRpcClient(std::shared_ptr<net::JsonRpcClient> rpc) : rpc_(std::move(rpc)) {}
   boost::asio::awaitable<Result<boost::json::value>> call(const std::string& method,
                                                           boost::json::array params);
 
-  std::shared_ptr<net::HttpClient> http_;
-  std::chrono::milliseconds budget_;
+  std::shared_ptr<net::JsonRpcClient> rpc_;
 };
 
 }  // namespace x402proxy::pay

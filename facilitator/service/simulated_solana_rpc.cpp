@@ -1,5 +1,7 @@
 #include "facilitator/service/simulated_solana_rpc.h"
 
+#include "mcp/jsonrpc_reply.h"
+
 #include <sodium.h>
 
 #include <chrono>
@@ -19,24 +21,20 @@ namespace sol = signers::solana;
 namespace {
 
 // JSON-RPC 2.0 §5.1 error codes.
-constexpr std::int64_t kParseError = -32700;
-constexpr std::int64_t kInvalidRequest = -32600;
-constexpr std::int64_t kMethodNotFound = -32601;
-constexpr std::int64_t kInvalidParams = -32602;
+constexpr int kParseError = mcp::rpc_code::parse_error;
+constexpr int kInvalidRequest = mcp::rpc_code::invalid_request;
+constexpr int kMethodNotFound = mcp::rpc_code::method_not_found;
+constexpr int kInvalidParams = mcp::rpc_code::invalid_params;
 
 // How long a real blockhash stays usable, in blocks (Solana: 150 blocks after it was produced).
 constexpr std::uint64_t kBlockhashLifetime = 150;
 
-std::string error_answer(const json::value& id, std::int64_t code, const std::string& message) {
-  return json::serialize(
-      json::object{{"jsonrpc", "2.0"},
-                   {"id", id},
-                   {"error", json::object{{"code", code}, {"message", message}}}});
+std::string error_answer(const json::value& id, int code, const std::string& message) {
+  return mcp::jsonrpc_error(id, code, message);
 }
 
 std::string result_answer(const json::value& id, json::value result) {
-  return json::serialize(
-      json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+  return mcp::jsonrpc_result(id, std::move(result));
 }
 
 // A slot that grows like a real one (a slot is about 400 ms), derived from the clock so that the

@@ -42,8 +42,7 @@ http::request<http::string_body> make_upstream_request(
       continue;
     request.insert(field.name(), name, field.value());
   }
-  request.set(http::field::host,
-              upstream.port == "80" ? upstream.host : upstream.host + ":" + upstream.port);
+  request.set(http::field::host, upstream.authority);
   request.keep_alive(true);
   const bool has_body = !body.empty() || client_request.method() == http::verb::post;
   request.body() = std::move(body);

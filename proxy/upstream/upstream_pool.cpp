@@ -1,6 +1,7 @@
 #include "proxy/upstream/upstream_pool.h"
 
 #include "net/http_client.h"
+#include "net/url.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -11,40 +12,22 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 Result<UpstreamEndpoint> parse_upstream_url(const std::string& url) {
-  constexpr std::string_view http = "http://";
-  if (url.starts_with("https://")) {
+  auto parsed = net::parse_http_url(url);
+  if (!parsed.ok())
+    return make_error("upstream.url", "upstream URL " + url + ": " + parsed.error().message);
+  if (parsed->tls) {
     return make_error("upstream.url", "upstream " + url +
                                           ": https upstreams are not supported yet; run the "
                                           "proxy beside the server and use http://");
   }
-  if (!url.starts_with(http)) {
-    return make_error("upstream.url", "upstream URL must start with http://, got " + url);
-  }
-  std::string_view rest = std::string_view(url).substr(http.size());
-  std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "/" : rest.substr(slash);
-  if (authority.empty())
-    return make_error("upstream.url", "upstream URL has no host: " + url);
   UpstreamEndpoint endpoint;
   endpoint.url = url;
-  endpoint.path = std::string(path);
-  if (authority.front() == '[') {  // [v6]:port
-    std::size_t close = authority.find(']');
-    if (close == std::string_view::npos)
-      return make_error("upstream.url", "bad IPv6 host: " + url);
-    endpoint.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    endpoint.port = after.starts_with(":") ? std::string(after.substr(1)) : "80";
-  } else {
-    std::size_t colon = authority.rfind(':');
-    endpoint.host = std::string(authority.substr(0, colon));
-    endpoint.port =
-        colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
-  }
-  if (endpoint.port.empty() || endpoint.port.find_first_not_of("0123456789") != std::string::npos) {
-    return make_error("upstream.url", "bad port in upstream URL " + url);
-  }
+  endpoint.host = parsed->host;
+  endpoint.port = parsed->port;
+  endpoint.authority = parsed->authority();
+  endpoint.path = parsed->path.empty() ? "/" : parsed->path;
+  if (!parsed->query.empty())
+    endpoint.path += "?" + parsed->query;
   return endpoint;
 }
 

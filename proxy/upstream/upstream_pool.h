@@ -22,13 +22,15 @@
 namespace x402proxy::proxy {
 
 struct UpstreamEndpoint {
-  std::string host;  // as in the URL, also the Host header
-  std::string port;  // "80" when the URL has none
-  std::string path;  // the MCP endpoint path, e.g. "/mcp"
-  std::string url;   // for messages
+  std::string host;       // for the resolver (an IPv6 literal without brackets)
+  std::string port;       // "80" when the URL has none
+  std::string authority;  // the Host header: host (IPv6 in brackets), ":port" unless 80
+  std::string path;       // the MCP endpoint path, e.g. "/mcp"
+  std::string url;        // for messages
 };
 
-// Parses "http://host:port/path". https upstreams are refused with a clear error for now.
+// Parses "http://host:port/path" (net/url.h). https upstreams are refused with a clear error for
+// now.
 Result<UpstreamEndpoint> parse_upstream_url(const std::string& url);
 
 struct UpstreamConnection {

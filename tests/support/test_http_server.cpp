@@ -176,7 +176,7 @@ struct TestHttpServerAccess {
   static bool listen(TestHttpServer& server, unsigned short port) {
     boost::system::error_code ec;
     auto& acceptor = server.impl_->acceptor;
-    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+    tcp::endpoint endpoint(asio::ip::make_address(server.address_), port);
     acceptor.open(endpoint.protocol(), ec);
     if (!ec)
       acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -213,10 +213,10 @@ struct TestHttpServerAccess {
   }
 };
 
-TestHttpServer::TestHttpServer(TestHandler handler, unsigned short port)
-    : impl_(std::make_unique<Impl>()), handler_(std::move(handler)) {
+TestHttpServer::TestHttpServer(TestHandler handler, unsigned short port, std::string address)
+    : impl_(std::make_unique<Impl>()), address_(std::move(address)), handler_(std::move(handler)) {
   if (!TestHttpServerAccess::listen(*this, port))
-    throw std::runtime_error("test HTTP server: cannot listen on 127.0.0.1:" +
+    throw std::runtime_error("test HTTP server: cannot listen on " + address_ + ":" +
                              std::to_string(port));
   thread_ = std::thread([this] { impl_->context.run(); });
 }

@@ -51,15 +51,18 @@ class TestHttpServer {
   static constexpr std::chrono::seconds kIoTimeout{30};
   static constexpr std::size_t kBodyLimit = 64 * 1024 * 1024;
 
-  // port 0: an ephemeral port (read it with port()).
-  explicit TestHttpServer(TestHandler handler, unsigned short port = 0);
+  // port 0: an ephemeral port (read it with port()). `address`: "::1" for an IPv6 server.
+  explicit TestHttpServer(TestHandler handler, unsigned short port = 0,
+                          std::string address = "127.0.0.1");
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
 
   unsigned short port() const { return port_; }
   std::string url(const std::string& path = "") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    const std::string host =
+        address_.find(':') == std::string::npos ? address_ : "[" + address_ + "]";
+    return "http://" + host + ":" + std::to_string(port_) + path;
   }
   std::vector<RecordedRequest> requests() const;
   // A long-running server (the example upstream) stops keeping requests so memory stays flat.
@@ -79,6 +82,7 @@ class TestHttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   unsigned short port_ = 0;
+  std::string address_;
   std::atomic<std::size_t> connections_{0};
   std::atomic<std::size_t> open_connections_{0};
   std::atomic<bool> recording_{true};

@@ -1,5 +1,7 @@
 #include "proxy/upstream/stdio/stdio_session.h"
 
+#include "mcp/jsonrpc_reply.h"
+
 #include <algorithm>
 #include <set>
 
@@ -31,10 +33,7 @@ std::string jsonrpc_error(const std::string& id_key, int code, const std::string
   json::value id = json::parse(id_key, ec);
   if (ec)
     id = nullptr;
-  return json::serialize(
-      json::object{{"jsonrpc", "2.0"},
-                   {"id", std::move(id)},
-                   {"error", json::object{{"code", code}, {"message", message}}}});
+  return mcp::jsonrpc_error(id, code, message);
 }
 
 void MessageStream::push(std::string message) {

@@ -191,3 +191,18 @@ TEST_CASE("connections are reused, and settle is never sent twice", "[remote_fac
   CHECK(settled.error().kind == FailureKind::unreachable);
   CHECK(settles == 1);
 }
+
+TEST_CASE("a facilitator URL with an IPv6 literal works: http://[::1]:PORT",
+          "[remote_facilitator][ipv6]") {
+  TestHttpServer server(
+      [](const auto&) { return json(200, R"({"isValid":true,"payer":"0xabc"})"); }, 0, "::1");
+  REQUIRE_THAT(server.url(), Catch::StartsWith("http://[::1]:"));
+  asio::io_context context;
+  auto remote = make(context, server.url());
+  auto result = run(*remote, context, verify_call);
+  REQUIRE(result.ok());
+  CHECK(result->payer == std::optional<std::string>("0xabc"));
+  auto seen = server.requests().at(0);
+  CHECK(seen.target == "/verify");
+  CHECK(seen.header("host") == "[::1]");
+}
