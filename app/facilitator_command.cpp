@@ -14,6 +14,7 @@
 #include "config/facilitator_config.h"
 #include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/service/facilitator_http_service.h"
+#include "net/spawn.h"
 #include "x402/networks.h"
 #include "x402/price.h"
 
@@ -153,7 +154,7 @@ int run_facilitator_command(const std::string& config_path) {
   std::fprintf(stderr, "listening on %s:%u\n", local.address().to_string().c_str(),
                static_cast<unsigned>(local.port()));
   std::fflush(stderr);
-  asio::co_spawn(context, (*service)->run(), asio::detached);
+  net::spawn_logged(context, (*service)->run(), "facilitator service");
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     (*service)->close();

@@ -70,53 +70,34 @@ std::string rpc_error_body(int code, const std::string& message) {
 
 Result<std::unique_ptr<LoopbackHttpEndpoint>> LoopbackHttpEndpoint::bind(
     asio::io_context& context, const std::string& address, PayingForwarder& forwarder) {
-  auto acceptor = net::open_acceptor(context, address);
-  if (!acceptor.ok())
-    return acceptor.error();
-  return std::unique_ptr<LoopbackHttpEndpoint>(
-      new LoopbackHttpEndpoint(std::move(acceptor).value(), forwarder));
+  net::HttpServerOptions options;
+  options.body_limit = kBodyLimit;
+  options.keep_alive_timeout = kReadTimeout;
+  options.read_timeout = kReadTimeout;
+  options.write_timeout = kWriteTimeout;
+  options.name = "pay endpoint";
+  std::unique_ptr<LoopbackHttpEndpoint> endpoint(new LoopbackHttpEndpoint(forwarder));
+  net::HttpServerHandlers handlers;
+  LoopbackHttpEndpoint* self = endpoint.get();  // outlives its server, which it owns
+  handlers.on_request = [self](beast::tcp_stream& stream, net::HttpRequest& request,
+                               const std::string&) { return self->answer(stream, request); };
+  handlers.read_failure_body = [](net::ReadFailure failure,
+                                  std::string_view) -> std::optional<std::string> {
+    if (failure == net::ReadFailure::body_too_large)
+      return rpc_error_body(-32600, "request body larger than 4 MiB");
+    return std::nullopt;  // closed, timed out or garbled: nothing more to say on it
+  };
+  auto server = net::HttpServer::bind(context, address, std::move(options), std::move(handlers));
+  if (!server.ok())
+    return server.error();
+  endpoint->server_ = std::move(server).value();
+  return endpoint;
 }
 
-void LoopbackHttpEndpoint::close() {
-  boost::system::error_code ec;
-  acceptor_.close(ec);
-}
-
-asio::awaitable<void> LoopbackHttpEndpoint::run() {
-  while (acceptor_.is_open()) {
+asio::awaitable<bool> LoopbackHttpEndpoint::answer(beast::tcp_stream& stream,
+                                                   net::HttpRequest& request) {
+  {
     boost::system::error_code ec;
-    tcp::socket socket =
-        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted)
-      co_return;
-    if (ec) {
-      spdlog::warn("accept failed: {}", ec.message());
-      continue;
-    }
-    asio::co_spawn(acceptor_.get_executor(), serve_connection(std::move(socket)), asio::detached);
-  }
-}
-
-asio::awaitable<void> LoopbackHttpEndpoint::serve_connection(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  for (;;) {
-    boost::system::error_code ec;
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(kBodyLimit);
-    stream.expires_after(kReadTimeout);
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      auto answer = plain_answer(11, http::status::payload_too_large,
-                                 rpc_error_body(-32600, "request body larger than 4 MiB"), false);
-      stream.expires_after(kWriteTimeout);
-      co_await http::async_write(stream, answer, asio::redirect_error(asio::use_awaitable, ec));
-      co_return;
-    }
-    if (ec)
-      co_return;  // closed, timed out or garbled: nothing more to say on this connection
-    http::request<http::string_body> request = parser.release();
     const bool keep_alive = request.keep_alive();
     const unsigned version = request.version();
     stream.expires_after(kWriteTimeout);
@@ -129,17 +110,13 @@ asio::awaitable<void> LoopbackHttpEndpoint::serve_connection(tcp::socket socket)
       if (request.method() == http::verb::get)
         answer.set(http::field::allow, "POST, DELETE");
       co_await http::async_write(stream, answer, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !keep_alive)
-        co_return;
-      continue;
+      co_return !ec && keep_alive;
     }
     if (request.method() != http::verb::post) {
       auto answer = plain_answer(version, http::status::method_not_allowed, "", keep_alive);
       answer.set(http::field::allow, "POST, GET, DELETE");
       co_await http::async_write(stream, answer, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !keep_alive)
-        co_return;
-      continue;
+      co_return !ec && keep_alive;
     }
     auto parsed = x402::parse_strict_json(request.body());
     if (!parsed.ok()) {
@@ -147,9 +124,7 @@ asio::awaitable<void> LoopbackHttpEndpoint::serve_connection(tcp::socket socket)
                                  rpc_error_body(-32700, "parse error: " + parsed.error().message),
                                  keep_alive);
       co_await http::async_write(stream, answer, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !keep_alive)
-        co_return;
-      continue;
+      co_return !ec && keep_alive;
     }
     const bool is_request = parsed->is_object() && parsed->get_object().contains("method") &&
                             parsed->get_object().contains("id");
@@ -159,9 +134,7 @@ asio::awaitable<void> LoopbackHttpEndpoint::serve_connection(tcp::socket socket)
       co_await forwarder_.handle(std::move(request.body()), std::move(parsed).value(), writer);
       auto answer = plain_answer(version, http::status::accepted, "", keep_alive);
       co_await http::async_write(stream, answer, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !keep_alive)
-        co_return;
-      continue;
+      co_return !ec && keep_alive;
     }
     asio::co_spawn(stream.get_executor(),
                    forwarder_.handle(std::move(request.body()), std::move(parsed).value(), writer),
@@ -194,8 +167,7 @@ asio::awaitable<void> LoopbackHttpEndpoint::serve_connection(tcp::socket socket)
       co_await asio::async_write(stream, http::make_chunk_last(),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (ec || !keep_alive)
-      co_return;
+    co_return !ec && keep_alive;
   }
 }
 

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "net/http_server.h"
 #include "pay/paying_forwarder.h"
 #include "x402/result.h"
 
@@ -24,17 +25,17 @@ class LoopbackHttpEndpoint {
   static Result<std::unique_ptr<LoopbackHttpEndpoint>> bind(boost::asio::io_context& context,
                                                             const std::string& address,
                                                             PayingForwarder& forwarder);
-  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  boost::asio::awaitable<void> run();
-  void close();
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return server_->local_endpoint(); }
+  boost::asio::awaitable<void> run() { return server_->run(); }
+  void close() { server_->close(); }
 
  private:
-  LoopbackHttpEndpoint(boost::asio::ip::tcp::acceptor acceptor, PayingForwarder& forwarder)
-      : acceptor_(std::move(acceptor)), forwarder_(forwarder) {}
-  boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+  explicit LoopbackHttpEndpoint(PayingForwarder& forwarder) : forwarder_(forwarder) {}
+  // One request of the server loop (net/http_server.h): whether the connection goes on.
+  boost::asio::awaitable<bool> answer(boost::beast::tcp_stream& stream, net::HttpRequest& request);
 
-  boost::asio::ip::tcp::acceptor acceptor_;
   PayingForwarder& forwarder_;
+  std::unique_ptr<net::HttpServer> server_;
 };
 
 }  // namespace x402proxy::pay

@@ -1,6 +1,7 @@
 #include "pay/pay_command.h"
 
 #include "mcp/jsonrpc_reply.h"
+#include "net/spawn.h"
 
 #include <csignal>
 #include <cstdio>
@@ -157,7 +158,8 @@ int run_pay_command(const std::string& config_path, bool report) {
   std::unique_ptr<LoopbackHttpEndpoint> http;
   if (cfg.listen == "stdio") {
     stdio = std::make_unique<StdioEndpoint>(context, kMaxMessageBytes);
-    asio::co_spawn(context, run_stdio_bridge(context, *stdio, forwarder, cfg), asio::detached);
+    net::spawn_logged(context, run_stdio_bridge(context, *stdio, forwarder, cfg),
+                      "pay stdio bridge");
     spdlog::info("pay: stdio bridge to {}", cfg.remote);
   } else {
     auto bound = LoopbackHttpEndpoint::bind(context, cfg.listen, forwarder);
@@ -172,7 +174,7 @@ int run_pay_command(const std::string& config_path, bool report) {
     std::fprintf(stderr, "listening on %s:%u\n", local.address().to_string().c_str(),
                  static_cast<unsigned>(local.port()));
     std::fflush(stderr);
-    asio::co_spawn(context, http->run(), asio::detached);
+    net::spawn_logged(context, http->run(), "pay endpoint");
   }
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {

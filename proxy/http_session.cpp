@@ -28,7 +28,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
-using Request = http::request<http::string_body>;
+using Request = net::HttpRequest;
 
 namespace {
 
@@ -202,114 +202,83 @@ asio::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& clien
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
-                                       std::shared_ptr<ServeState> state, bool admin_allowed,
-                                       bool mcp_allowed) {
-  beast::tcp_stream client(std::move(socket));
-  beast::flat_buffer buffer;
-  boost::system::error_code ec;
-  const std::string peer = client.socket().remote_endpoint(ec).address().to_string();
-  ++state->metrics->open_connections;
-  struct Closed {
-    ServeMetrics& metrics;
-    ~Closed() { --metrics.open_connections; }
-  } closed{*state->metrics};
-  if (static_cast<std::size_t>(state->metrics->open_connections.load()) >
-      state->options.max_connections) {
-    state->metrics->count_refused_connection("max_connections");
-    co_await net::write_reply(
-        client, http::status::service_unavailable,
+namespace {
+
+// One request read by the server loop; the connection ends when this says so.
+asio::awaitable<bool> serve_request(std::shared_ptr<ServeState> state, beast::tcp_stream& client,
+                                    net::HttpRequest& request, std::string peer, bool admin_allowed,
+                                    bool mcp_allowed) {
+  if (state->rate_limiter && !state->rate_limiter->allow(peer)) {
+    state->metrics->count_refused_connection("rate_limit");
+    co_return co_await net::write_reply(
+        client, http::status::too_many_requests,
         mcp::jsonrpc_error(nullptr, mcp::rpc_code::internal_error,
-                           "too many connections: the proxy's limit of " +
-                               std::to_string(state->options.max_connections) +
-                               " open connections is reached; retry shortly"),
-        false, state->options.client_write_timeout);
-    co_return;
+                           "rate limit: too many requests from " + peer + "; slow down"),
+        request.keep_alive(), state->options.client_write_timeout);
   }
-  while (true) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(state->options.body_limit);
-    parser.header_limit(static_cast<std::uint32_t>(state->options.header_limit));
-    // Waiting for the next request on an idle keep-alive connection gets the keep-alive timeout;
-    // once bytes arrive, the rest of the request must come within the read timeout. A timer
-    // cancels the read (rather than the stream's own expiry, which closes the socket) so that a
-    // slow client can still be told 408.
-    const bool idle = buffer.size() == 0;
-    bool timed_out = false;
-    asio::steady_timer timer(client.get_executor(), idle ? state->options.keep_alive_timeout
-                                                         : state->options.request_read_timeout);
-    auto on_deadline = [&client, &timed_out](const boost::system::error_code& wait_error) {
-      if (wait_error)
-        return;  // cancelled: the request arrived in time
-      timed_out = true;
-      boost::system::error_code ignored;
-      client.socket().cancel(ignored);
-    };
-    timer.async_wait(on_deadline);
-    client.expires_never();
-    co_await http::async_read_header(client, buffer, parser,
-                                     asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec && !parser.is_done()) {
-      if (idle) {
-        timer.expires_after(state->options.request_read_timeout);
-        timer.async_wait(on_deadline);
-      }
-      co_await http::async_read(client, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
+  ++state->metrics->requests_in_flight;
+  const bool keep_alive =
+      co_await handle_request(*state, client, request, admin_allowed, mcp_allowed);
+  --state->metrics->requests_in_flight;
+  // Draining (SIGTERM): the answer went out; this connection takes no further request.
+  co_return keep_alive && !state->draining;
+}
+
+}  // namespace
+
+net::HttpServerOptions serve_server_options(const ServeOptions& options) {
+  net::HttpServerOptions server;
+  server.body_limit = options.body_limit;
+  server.header_limit = options.header_limit;
+  server.keep_alive_timeout = options.keep_alive_timeout;
+  server.read_timeout = options.request_read_timeout;
+  server.write_timeout = options.client_write_timeout;
+  server.name = "serve";
+  return server;
+}
+
+net::HttpServerHandlers serve_handlers(std::shared_ptr<ServeState> state, bool admin_allowed,
+                                       bool mcp_allowed) {
+  net::HttpServerHandlers handlers;
+  handlers.on_request = [state, admin_allowed, mcp_allowed](beast::tcp_stream& client,
+                                                            net::HttpRequest& request,
+                                                            const std::string& peer) {
+    return serve_request(state, client, request, peer, admin_allowed, mcp_allowed);
+  };
+  handlers.read_failure_body = [state](net::ReadFailure failure,
+                                       std::string_view detail) -> std::optional<std::string> {
+    const ServeOptions& options = state->options;
+    switch (failure) {
+      case net::ReadFailure::header_too_large:
+        return mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
+                                  "request headers exceed the limit of " +
+                                      std::to_string(options.header_limit) + " bytes");
+      case net::ReadFailure::body_too_large:
+        return mcp::jsonrpc_error(
+            nullptr, mcp::rpc_code::invalid_request,
+            "request body exceeds the limit of " + std::to_string(options.body_limit) + " bytes");
+      case net::ReadFailure::too_slow:
+        return mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
+                                  "request not received within the read timeout");
+      case net::ReadFailure::malformed:
+        return "{\"error\":\"malformed HTTP request: " + std::string(detail) + "\"}";
     }
-    timer.cancel();
-    if (timed_out)
-      ec = beast::error::timeout;
-    if (ec) {
-      if (ec == http::error::header_limit) {
-        co_await net::write_reply(
-            client, http::status::request_header_fields_too_large,
-            mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
-                               "request headers exceed the limit of " +
-                                   std::to_string(state->options.header_limit) + " bytes"),
-            false, state->options.client_write_timeout);
-      } else if (ec == http::error::body_limit) {
-        co_await net::write_reply(
-            client, http::status::payload_too_large,
-            mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
-                               "request body exceeds the limit of " +
-                                   std::to_string(state->options.body_limit) + " bytes"),
-            false, state->options.client_write_timeout);
-      } else if (ec == beast::error::timeout && parser.got_some()) {
-        co_await net::write_reply(
-            client, http::status::request_timeout,
-            mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
-                               "request not received within the read timeout"),
-            false, state->options.client_write_timeout);
-      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
-                 ec != asio::error::eof && ec != asio::error::connection_reset &&
-                 parser.got_some()) {
-        co_await net::write_reply(client, http::status::bad_request,
-                                  "{\"error\":\"malformed HTTP request: " + ec.message() + "\"}",
-                                  false, state->options.client_write_timeout);
-      }
-      break;
-    }
-    Request request = parser.release();
-    if (state->rate_limiter && !state->rate_limiter->allow(peer)) {
-      state->metrics->count_refused_connection("rate_limit");
-      bool keep = co_await net::write_reply(
-          client, http::status::too_many_requests,
-          mcp::jsonrpc_error(nullptr, mcp::rpc_code::internal_error,
-                             "rate limit: too many requests from " + peer + "; slow down"),
-          request.keep_alive(), state->options.client_write_timeout);
-      if (!keep)
-        break;
-      continue;
-    }
-    ++state->metrics->requests_in_flight;
-    bool keep_alive = co_await handle_request(*state, client, request, admin_allowed, mcp_allowed);
-    --state->metrics->requests_in_flight;
-    // Draining (SIGTERM): the answer went out; this connection takes no further request.
-    if (!keep_alive || state->draining)
-      break;
-  }
-  client.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    return std::nullopt;
+  };
+  // Open connections are counted over the MCP and the admin port together.
+  handlers.on_open = [state]() -> std::optional<std::string> {
+    ++state->metrics->open_connections;
+    if (static_cast<std::size_t>(state->metrics->open_connections.load()) <=
+        state->options.max_connections)
+      return std::nullopt;
+    state->metrics->count_refused_connection("max_connections");
+    return mcp::jsonrpc_error(nullptr, mcp::rpc_code::internal_error,
+                              "too many connections: the proxy's limit of " +
+                                  std::to_string(state->options.max_connections) +
+                                  " open connections is reached; retry shortly");
+  };
+  handlers.on_close = [state] { --state->metrics->open_connections; };
+  return handlers;
 }
 
 }  // namespace x402proxy::proxy

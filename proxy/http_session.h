@@ -1,22 +1,22 @@
-// One client connection of `serve`: reads requests with limits and deadlines (Beast's parser with a
-// body limit, a deadline per request), sends each to the paywall or straight through, and keeps the
-// connection alive while both sides allow it.
+// serve's router: each request a connection reads (net/http_server.h) goes to the admin routes,
+// the paywall, the prepaid-credit path or straight through to the upstream; and serve's side of
+// the server loop: its limits, its answers to requests that cannot be read, its connection and
+// rate limits, and draining.
 #pragma once
 
 #include <memory>
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
+#include "net/http_server.h"
 #include "proxy/serve_state.h"
 
 namespace x402proxy::proxy {
 
-// `admin_allowed`: this connection may reach /metrics, /readyz and /admin/reload (true on the MCP
-// port unless a separate admin port is configured, and on that admin port). `mcp_allowed`: it may
-// reach the MCP endpoint (false on the admin port).
-boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
-                                              std::shared_ptr<ServeState> state,
-                                              bool admin_allowed = true, bool mcp_allowed = true);
+net::HttpServerOptions serve_server_options(const ServeOptions& options);
+
+// `admin_allowed`: the connections may reach /metrics, /readyz and /admin/reload (true on the MCP
+// port unless a separate admin port is configured, and on that admin port). `mcp_allowed`: they
+// may reach the MCP endpoint (false on the admin port).
+net::HttpServerHandlers serve_handlers(std::shared_ptr<ServeState> state, bool admin_allowed = true,
+                                       bool mcp_allowed = true);
 
 }  // namespace x402proxy::proxy

@@ -269,7 +269,7 @@ int run_serve_command(const std::string& config_path) {
     spdlog::info("accounts: prepaid credit in {} ({}), API keys{}", cfg->accounts.ledger,
                  cfg->accounts.asset, cfg->accounts.jwt.enabled() ? " and JWTs" : "");
   }
-  auto listener = Listener::bind(context, cfg->listen);
+  auto listener = listen_for_serve(context, cfg->listen, state, state->admin.on_main_port, true);
   if (!listener.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", listener.error().message.c_str());
     return 2;
@@ -291,10 +291,10 @@ int run_serve_command(const std::string& config_path) {
   });
   if (stdio_bridge)
     stdio_bridge->start_accepting();
-  asio::co_spawn(context, (*listener)->run(state, state->admin.on_main_port, true), asio::detached);
-  std::unique_ptr<Listener> admin_listener;
+  (*listener)->start();
+  std::unique_ptr<net::HttpServer> admin_listener;
   if (!cfg->operations.admin.listen.empty()) {
-    auto bound = Listener::bind(context, cfg->operations.admin.listen);
+    auto bound = listen_for_serve(context, cfg->operations.admin.listen, state, true, false);
     if (!bound.ok()) {
       std::fprintf(stderr, "x402-mcp-proxy serve: admin.listen: %s\n",
                    bound.error().message.c_str());
@@ -305,7 +305,7 @@ int run_serve_command(const std::string& config_path) {
     std::fprintf(stderr, "admin listening on %s:%u\n", admin_local.address().to_string().c_str(),
                  static_cast<unsigned>(admin_local.port()));
     std::fflush(stderr);
-    asio::co_spawn(context, admin_listener->run(state, true, false), asio::detached);
+    admin_listener->start();
   }
 
   // SIGHUP: reload the price list (an invalid file is logged and changes nothing).

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "facilitator/service/simulated_solana_rpc.h"
+#include "net/http_reply.h"
 #include "x402/codec.h"
 #include "x402/strict_json.h"
 
@@ -115,46 +116,19 @@ asio::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std
 
 namespace {
 
-asio::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitator> facilitator,
-                                   bool simulate_solana_rpc) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  boost::system::error_code ec;
-  while (true) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024);
-    stream.expires_after(std::chrono::seconds(30));
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      http::response<http::string_body> too_large{http::status::payload_too_large, 11};
-      too_large.set(http::field::content_type, "application/json");
-      too_large.body() = error_body("request body over 64 KiB");
-      too_large.keep_alive(false);
-      too_large.prepare_payload();
-      co_await http::async_write(stream, too_large, asio::redirect_error(asio::use_awaitable, ec));
-      break;
-    }
-    if (ec)
-      break;
-    auto request = parser.release();
-    std::string target(request.target());
-    std::string path = target.substr(0, target.find('?'));
-    ApiAnswer answer =
-        co_await answer_facilitator_call(*facilitator, std::string(request.method_string()), path,
-                                         std::move(request.body()), simulate_solana_rpc);
-    spdlog::info("facilitator {} {} -> {}", request.method_string(), path, answer.status);
-    http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
-    response.set(http::field::content_type, "application/json");
-    response.keep_alive(request.keep_alive());
-    response.body() = std::move(answer.body);
-    response.prepare_payload();
-    stream.expires_after(std::chrono::seconds(30));
-    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !request.keep_alive())
-      break;
-  }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+constexpr std::size_t kBodyLimit = 64 * 1024;
+constexpr auto kTimeout = std::chrono::seconds(30);
+
+asio::awaitable<bool> serve_call(std::shared_ptr<Facilitator> facilitator, bool simulate_solana_rpc,
+                                 beast::tcp_stream& stream, net::HttpRequest& request) {
+  std::string target(request.target());
+  std::string path = target.substr(0, target.find('?'));
+  ApiAnswer answer =
+      co_await answer_facilitator_call(*facilitator, std::string(request.method_string()), path,
+                                       std::move(request.body()), simulate_solana_rpc);
+  spdlog::info("facilitator {} {} -> {}", request.method_string(), path, answer.status);
+  co_return co_await net::write_reply(stream, static_cast<http::status>(answer.status),
+                                      std::move(answer.body), request.keep_alive(), kTimeout);
 }
 
 }  // namespace
@@ -162,48 +136,29 @@ asio::awaitable<void> serve_client(tcp::socket socket, std::shared_ptr<Facilitat
 Result<std::unique_ptr<FacilitatorHttpService>> FacilitatorHttpService::bind(
     asio::io_context& context, const std::string& address, std::shared_ptr<Facilitator> facilitator,
     bool simulate_solana_rpc) {
-  std::size_t colon = address.rfind(':');
-  if (colon == std::string::npos)
-    return make_error("listen.address", "expected host:port, got " + address);
-  boost::system::error_code ec;
-  tcp::resolver resolver(context);
-  auto results = resolver.resolve(address.substr(0, colon), address.substr(colon + 1),
-                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || results.empty())
-    return make_error("listen.address", "cannot resolve " + address);
-  tcp::acceptor acceptor(context);
-  tcp::endpoint endpoint = results.begin()->endpoint();
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec)
-    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec)
-    acceptor.bind(endpoint, ec);
-  if (!ec)
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return make_error("listen.bind", "cannot listen on " + address + ": " + ec.message());
-  return std::unique_ptr<FacilitatorHttpService>(new FacilitatorHttpService(
-      context, std::move(acceptor), std::move(facilitator), simulate_solana_rpc));
-}
-
-asio::awaitable<void> FacilitatorHttpService::run() {
-  while (acceptor_.is_open()) {
-    boost::system::error_code ec;
-    tcp::socket socket(asio::make_strand(context_));
-    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted)
-      break;
-    if (ec)
-      continue;
-    auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve_client(std::move(socket), facilitator_, simulate_solana_rpc_),
-                   asio::detached);
-  }
-}
-
-void FacilitatorHttpService::close() {
-  boost::system::error_code ec;
-  acceptor_.close(ec);
+  net::HttpServerOptions options;
+  options.body_limit = kBodyLimit;
+  options.keep_alive_timeout = kTimeout;
+  options.read_timeout = kTimeout;
+  options.write_timeout = kTimeout;
+  options.name = "facilitator service";
+  net::HttpServerHandlers handlers;
+  handlers.on_request = [facilitator, simulate_solana_rpc](beast::tcp_stream& stream,
+                                                           net::HttpRequest& request,
+                                                           const std::string&) {
+    return serve_call(facilitator, simulate_solana_rpc, stream, request);
+  };
+  handlers.read_failure_body = [](net::ReadFailure failure,
+                                  std::string_view) -> std::optional<std::string> {
+    if (failure == net::ReadFailure::body_too_large)
+      return error_body("request body over 64 KiB");
+    return std::nullopt;  // closed, timed out or garbled: the connection just ends
+  };
+  auto server = net::HttpServer::bind(context, address, std::move(options), std::move(handlers));
+  if (!server.ok())
+    return server.error();
+  return std::unique_ptr<FacilitatorHttpService>(
+      new FacilitatorHttpService(std::move(server).value()));
 }
 
 }  // namespace x402proxy::facilitator

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "facilitator/facilitator.h"
+#include "net/http_server.h"
 #include "x402/result.h"
 
 namespace x402proxy::facilitator {
@@ -23,22 +24,15 @@ class FacilitatorHttpService {
       boost::asio::io_context& context, const std::string& address,
       std::shared_ptr<Facilitator> facilitator, bool simulate_solana_rpc = false);
 
-  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  boost::asio::awaitable<void> run();
-  void close();
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return server_->local_endpoint(); }
+  boost::asio::awaitable<void> run() { return server_->run(); }
+  void close() { server_->close(); }
 
  private:
-  FacilitatorHttpService(boost::asio::io_context& context, boost::asio::ip::tcp::acceptor acceptor,
-                         std::shared_ptr<Facilitator> facilitator, bool simulate_solana_rpc)
-      : context_(context),
-        acceptor_(std::move(acceptor)),
-        facilitator_(std::move(facilitator)),
-        simulate_solana_rpc_(simulate_solana_rpc) {}
+  explicit FacilitatorHttpService(std::unique_ptr<net::HttpServer> server)
+      : server_(std::move(server)) {}
 
-  boost::asio::io_context& context_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  std::shared_ptr<Facilitator> facilitator_;
-  bool simulate_solana_rpc_;
+  std::unique_ptr<net::HttpServer> server_;  // the server loop of net/http_server.h
 };
 
 // The answer to one API call: HTTP status and JSON body. POST /solana-rpc exists only when

@@ -1,5 +1,7 @@
 #include "proxy/upstream/stdio/stdio_bridge.h"
 
+#include "net/spawn.h"
+
 #include <openssl/rand.h>
 
 #include <spdlog/spdlog.h>
@@ -304,32 +306,44 @@ class BridgeExchange {
 
 Result<std::unique_ptr<StdioBridge>> StdioBridge::bind(asio::io_context& context,
                                                        StdioBridgeOptions options) {
-  auto strand = asio::make_strand(context);
-  tcp::acceptor acceptor(strand);
-  boost::system::error_code ec;
-  const tcp::endpoint loopback(asio::ip::address_v4::loopback(), 0);
-  acceptor.open(loopback.protocol(), ec);
-  if (!ec)
-    acceptor.bind(loopback, ec);
-  if (!ec)
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
+  std::unique_ptr<StdioBridge> bridge(new StdioBridge(asio::make_strand(context), options));
+  net::HttpServerOptions server;
+  server.body_limit = options.body_limit;
+  server.keep_alive_timeout = options.keep_alive_timeout;
+  server.read_timeout = options.read_timeout;
+  server.write_timeout = options.write_timeout;
+  server.connection_executor = bridge->strand_;  // the session table needs no locks
+  server.name = "stdio bridge";
+  net::HttpServerHandlers handlers;
+  StdioBridge* self = bridge.get();  // owns the server, so outlives what it accepts
+  handlers.on_request = [self](beast::tcp_stream& stream, net::HttpRequest& request,
+                               const std::string&) { return self->answer(stream, request); };
+  handlers.read_failure_body = [](net::ReadFailure failure,
+                                  std::string_view) -> std::optional<std::string> {
+    if (failure == net::ReadFailure::body_too_large)
+      return jsonrpc_error(kNullId, -32600, "request body larger than 16 MiB");
+    return std::nullopt;  // closed, timed out or garbled: nothing more to say on it
+  };
+  auto bound =
+      net::HttpServer::bind(context, "127.0.0.1:0", std::move(server), std::move(handlers));
+  if (!bound.ok()) {
     return make_error("upstream.bridge",
-                      "cannot listen on 127.0.0.1 for the stdio bridge: " + ec.message());
-  return std::unique_ptr<StdioBridge>(
-      new StdioBridge(strand, std::move(acceptor), std::move(options)));
+                      "cannot listen on 127.0.0.1 for the stdio bridge: " + bound.error().message);
+  }
+  bridge->server_ = std::move(bound).value();
+  return bridge;
 }
 
 void StdioBridge::start_accepting() {
-  asio::co_spawn(strand_, accept_loop(), asio::detached);
-  asio::co_spawn(strand_, sweep_idle_sessions(), asio::detached);
+  server_->start();
+  net::spawn_logged(strand_, sweep_idle_sessions(), "stdio bridge session sweep");
 }
 
 asio::awaitable<void> StdioBridge::sweep_idle_sessions() {
   asio::steady_timer timer(strand_);
   const auto period = std::min<std::chrono::milliseconds>(options_.session_idle_timeout / 4,
                                                           std::chrono::minutes(1));
-  while (acceptor_.is_open()) {
+  while (accepting_) {
     timer.expires_after(period);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -347,20 +361,21 @@ asio::awaitable<void> StdioBridge::sweep_idle_sessions() {
   }
 }
 
-StdioBridge::StdioBridge(Strand strand, tcp::acceptor acceptor, StdioBridgeOptions options)
-    : strand_(strand), acceptor_(std::move(acceptor)), options_(std::move(options)) {}
+StdioBridge::StdioBridge(Strand strand, StdioBridgeOptions options)
+    : strand_(strand), options_(std::move(options)) {}
 
 StdioBridge::~StdioBridge() {
   stop_children();
 }
 
 std::string StdioBridge::url() const {
-  return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + kPath;
+  return "http://127.0.0.1:" + std::to_string(server_->local_endpoint().port()) + kPath;
 }
 
 void StdioBridge::stop_children() {
-  boost::system::error_code ec;
-  acceptor_.close(ec);
+  accepting_ = false;
+  if (server_)
+    server_->close();
   std::vector<std::shared_ptr<StdioChild>> children;
   for (const auto& [id, session] : sessions_) {
     if (auto child = session->child())
@@ -370,50 +385,9 @@ void StdioBridge::stop_children() {
   StdioChild::stop_all_now(children);
 }
 
-asio::awaitable<void> StdioBridge::accept_loop() {
-  while (acceptor_.is_open()) {
-    boost::system::error_code ec;
-    tcp::socket socket(strand_);
-    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted)
-      co_return;
-    if (ec) {
-      spdlog::warn("stdio bridge: accept failed: {}", ec.message());
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(strand_, serve_connection(std::move(socket)), asio::detached);
-  }
-}
-
-asio::awaitable<void> StdioBridge::serve_connection(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.body_limit);
-    stream.expires_after(buffer.size() == 0 ? options_.keep_alive_timeout : options_.read_timeout);
-    boost::system::error_code ec;
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      http::response<http::string_body> response{http::status::payload_too_large, 11};
-      response.set(http::field::content_type, "application/json");
-      response.body() = jsonrpc_error(kNullId, -32600, "request body larger than 16 MiB");
-      response.keep_alive(false);
-      response.prepare_payload();
-      stream.expires_after(options_.write_timeout);
-      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-      co_return;
-    }
-    if (ec)
-      co_return;  // closed, timed out or garbled: nothing more to say on this connection
-    http::request<http::string_body> request = parser.release();
-    BridgeExchange exchange(*this, stream, request);
-    const bool more = co_await exchange.run();
-    if (!more)
-      co_return;
-  }
+asio::awaitable<bool> StdioBridge::answer(beast::tcp_stream& stream, net::HttpRequest& request) {
+  BridgeExchange exchange(*this, stream, request);
+  co_return co_await exchange.run();
 }
 
 }  // namespace x402proxy::proxy

@@ -30,6 +30,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "net/http_server.h"
 #include "proxy/upstream/stdio/stdio_child.h"
 #include "proxy/upstream/stdio/stdio_session.h"
 #include "x402/result.h"
@@ -69,13 +70,14 @@ class StdioBridge {
 
  private:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-  StdioBridge(Strand strand, boost::asio::ip::tcp::acceptor acceptor, StdioBridgeOptions options);
-  boost::asio::awaitable<void> accept_loop();
+  StdioBridge(Strand strand, StdioBridgeOptions options);
   boost::asio::awaitable<void> sweep_idle_sessions();
-  boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+  // One request of the server loop (net/http_server.h), on the bridge's strand.
+  boost::asio::awaitable<bool> answer(boost::beast::tcp_stream& stream, net::HttpRequest& request);
 
   Strand strand_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<net::HttpServer> server_;  // every connection on strand_
+  bool accepting_ = true;
   StdioBridgeOptions options_;
   std::map<std::string, std::shared_ptr<StdioSession>> sessions_;
   std::uint64_t next_stream_order_ = 0;
