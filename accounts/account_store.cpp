@@ -135,6 +135,50 @@ Result<std::unique_ptr<AccountStore>> AccountStore::open(const std::string& path
   return store;
 }
 
+const char* to_string(AccountFailure failure) {
+  switch (failure) {
+    case AccountFailure::invalid:
+      return "account.invalid";
+    case AccountFailure::insufficient_credit:
+      return "insufficient_credit";
+    case AccountFailure::key_malformed:
+      return "key.malformed";
+    case AccountFailure::key_unknown:
+      return "key.unknown";
+    case AccountFailure::key_revoked:
+      return "key.revoked";
+    case AccountFailure::storage:
+      return "ledger.sql";
+  }
+  return "ledger.sql";
+}
+
+AccountError account_error(const Error& error) {
+  const std::string& reason = error.reason;
+  AccountFailure kind = AccountFailure::storage;
+  if (reason == "insufficient_credit")
+    kind = AccountFailure::insufficient_credit;
+  else if (reason == "key.malformed")
+    kind = AccountFailure::key_malformed;
+  else if (reason == "key.unknown")
+    kind = AccountFailure::key_unknown;
+  else if (reason == "key.revoked")
+    kind = AccountFailure::key_revoked;
+  else if (reason.starts_with("account.") || reason.starts_with("asset.") ||
+           reason.starts_with("amount."))
+    kind = AccountFailure::invalid;
+  AccountError out(kind, error.message);
+  out.reason = reason;
+  return out;
+}
+
+Result<std::string, AccountError> AccountStore::account_for_key(std::string_view presented) {
+  auto found = find_account_for_key(presented);
+  if (!found)
+    return account_error(found.error());
+  return std::move(found).value();
+}
+
 Result<IssuedKey> AccountStore::add_key(const std::string& account) {
   if (auto valid = validate_account(account); !valid)
     return valid.error();
@@ -166,7 +210,7 @@ Result<IssuedKey> AccountStore::add_key(const std::string& account) {
                                       std::to_string(kKeyIdAttempts) + " attempts");
 }
 
-Result<std::string> AccountStore::account_for_key(std::string_view presented) {
+Result<std::string> AccountStore::find_account_for_key(std::string_view presented) {
   auto key = parse_api_key(presented);
   if (!key)
     return key.error();

@@ -54,6 +54,21 @@ struct AccountSummary {
 // change is one BEGIN IMMEDIATE transaction). Reasons for storage failures: "ledger.open",
 // "ledger.sql", "ledger.corrupt"; for bad arguments: "account.invalid", "asset.invalid",
 // "amount.invalid", "amount.overflow".
+// What callers of the store branch on. `reason` keeps the exact name ("asset.invalid",
+// "ledger.corrupt", ...); `kind` groups them.
+enum class AccountFailure {
+  invalid,              // a malformed account, asset or amount, or an overflow
+  insufficient_credit,  // "insufficient_credit"
+  key_malformed,        // "key.malformed"
+  key_unknown,          // "key.unknown"
+  key_revoked,          // "key.revoked"
+  storage,              // the file could not be read or written, or holds what it should not
+};
+const char* to_string(AccountFailure failure);
+using AccountError = Failure<AccountFailure>;
+// The kind of one of the store's errors (the one place that reads its reason names).
+AccountError account_error(const Error& error);
+
 class AccountStore {
  public:
   // Opens or creates the file at `path` (":memory:" allowed) in WAL mode, creates the schema if
@@ -69,7 +84,7 @@ class AccountStore {
   // The account a presented key belongs to. Reasons "key.malformed", "key.unknown" (no such key
   // id, or the secret does not match), "key.revoked" (only said to a caller holding the right
   // secret). Messages never contain the presented text.
-  Result<std::string> account_for_key(std::string_view presented);
+  Result<std::string, AccountError> account_for_key(std::string_view presented);
   // Reason "key.unknown". Revoking a revoked key again succeeds and keeps the first time.
   Status revoke_key(const std::string& key_id);
   // Keys of one account, oldest first (for `accounts show`).
@@ -83,10 +98,10 @@ class AccountStore {
   Result<x402::Amount> available(const std::string& account, const std::string& asset);
   // Operator adjustments; amount > 0. debit refuses ("insufficient_credit") to take more than is
   // available, so it never takes money an in-flight call has reserved.
-  Status credit(const std::string& account, const std::string& asset, const x402::Amount& amount,
-                const std::string& reference);
-  Status debit(const std::string& account, const std::string& asset, const x402::Amount& amount,
-               const std::string& reference);
+  Result<Ok, AccountError> credit(const std::string& account, const std::string& asset,
+                                  const x402::Amount& amount, const std::string& reference);
+  Result<Ok, AccountError> debit(const std::string& account, const std::string& asset,
+                                 const x402::Amount& amount, const std::string& reference);
 
   // Reserve before forwarding a priced call, then commit (debit and record it) or release (no
   // debit). Each is one IMMEDIATE transaction, so N concurrent calls against a balance for N-1
@@ -95,9 +110,9 @@ class AccountStore {
   // commit and release fail with "reservation.unknown" or "reservation.closed" (already committed
   // or released). A reservation left open by a process that crashed mid-call is never charged, but
   // its amount stays unavailable until release() is called with its id (no sweep exists yet).
-  Result<std::int64_t> reserve(const std::string& account, const std::string& asset,
-                               const x402::Amount& amount, const std::string& tool,
-                               const std::string& request_id);
+  Result<std::int64_t, AccountError> reserve(const std::string& account, const std::string& asset,
+                                             const x402::Amount& amount, const std::string& tool,
+                                             const std::string& request_id);
   Status commit(std::int64_t reservation, const std::string& outcome);
   Status release(std::int64_t reservation, const std::string& why);
   // Releases every open reservation (no debit). For start-up: a reservation left open by a run
@@ -125,6 +140,14 @@ class AccountStore {
 
  private:
   AccountStore(std::unique_ptr<sqlite::Database> db, const StoreKey& store_key);
+  Result<std::string> find_account_for_key(std::string_view presented);
+  Status apply_credit(const std::string& account, const std::string& asset,
+                      const x402::Amount& amount, const std::string& reference);
+  Status apply_debit(const std::string& account, const std::string& asset,
+                     const x402::Amount& amount, const std::string& reference);
+  Result<std::int64_t> make_reservation(const std::string& account, const std::string& asset,
+                                        const x402::Amount& amount, const std::string& tool,
+                                        const std::string& request_id);
 
   std::mutex mutex_;  // guards db_: a transaction must not interleave with another thread's
   std::unique_ptr<sqlite::Database> db_;

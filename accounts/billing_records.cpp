@@ -219,6 +219,31 @@ Error insufficient(const std::string& account, const std::string& asset, const F
 
 }  // namespace
 
+Result<Ok, AccountError> AccountStore::credit(const std::string& account, const std::string& asset,
+                                              const Amount& amount, const std::string& reference) {
+  if (auto changed = apply_credit(account, asset, amount, reference); !changed)
+    return account_error(changed.error());
+  return Ok{};
+}
+
+Result<Ok, AccountError> AccountStore::debit(const std::string& account, const std::string& asset,
+                                             const Amount& amount, const std::string& reference) {
+  if (auto changed = apply_debit(account, asset, amount, reference); !changed)
+    return account_error(changed.error());
+  return Ok{};
+}
+
+Result<std::int64_t, AccountError> AccountStore::reserve(const std::string& account,
+                                                         const std::string& asset,
+                                                         const Amount& amount,
+                                                         const std::string& tool,
+                                                         const std::string& request_id) {
+  auto made = make_reservation(account, asset, amount, tool, request_id);
+  if (!made)
+    return account_error(made.error());
+  return *made;
+}
+
 Result<Amount> AccountStore::balance(const std::string& account, const std::string& asset) {
   std::lock_guard lock(mutex_);
   return read_balance(*db_, account, asset);
@@ -237,8 +262,8 @@ Result<Amount> AccountStore::available(const std::string& account, const std::st
   return funds->available();
 }
 
-Status AccountStore::credit(const std::string& account, const std::string& asset,
-                            const Amount& amount, const std::string& reference) {
+Status AccountStore::apply_credit(const std::string& account, const std::string& asset,
+                                  const Amount& amount, const std::string& reference) {
   if (auto valid = validate_change(account, asset, amount); !valid)
     return valid;
   std::lock_guard lock(mutex_);
@@ -254,8 +279,8 @@ Status AccountStore::credit(const std::string& account, const std::string& asset
   return transaction.commit();
 }
 
-Status AccountStore::debit(const std::string& account, const std::string& asset,
-                           const Amount& amount, const std::string& reference) {
+Status AccountStore::apply_debit(const std::string& account, const std::string& asset,
+                                 const Amount& amount, const std::string& reference) {
   if (auto valid = validate_change(account, asset, amount); !valid)
     return valid;
   std::lock_guard lock(mutex_);
@@ -277,9 +302,10 @@ Status AccountStore::debit(const std::string& account, const std::string& asset,
   return transaction.commit();
 }
 
-Result<std::int64_t> AccountStore::reserve(const std::string& account, const std::string& asset,
-                                           const Amount& amount, const std::string& tool,
-                                           const std::string& request_id) {
+Result<std::int64_t> AccountStore::make_reservation(const std::string& account,
+                                                    const std::string& asset, const Amount& amount,
+                                                    const std::string& tool,
+                                                    const std::string& request_id) {
   if (auto valid = validate_account(account); !valid)
     return valid.error();
   if (auto valid = validate_asset(asset); !valid)

@@ -386,7 +386,7 @@ asio::awaitable<Status> JwtVerifier::refresh_jwks() {
       co_await jwks_client_->request(boost::beast::http::verb::get, path, std::move(body),
                                      std::move(headers), kJwksFetchBudget, true);
   if (!response.ok()) {
-    Status failed = response.error();
+    Status failed = Error(response.error());
     co_return failed;
   }
   if (response->status != 200) {

@@ -15,13 +15,13 @@ namespace json = boost::json;
 
 namespace {
 
-FacilitatorError transport_error(const Error& error, const std::string& call) {
-  FailureKind kind = error.reason == "http.timeout"     ? FailureKind::timeout
-                     : error.reason == "http.too_large" ? FailureKind::malformed_answer
-                                                        : FailureKind::unreachable;
+FacilitatorError transport_error(const net::HttpError& error, const std::string& call) {
+  FailureKind kind = error.kind == net::HttpFailure::timeout     ? FailureKind::timeout
+                     : error.kind == net::HttpFailure::too_large ? FailureKind::malformed_answer
+                                                                 : FailureKind::unreachable;
   FacilitatorError failure{kind, error.reason, call + ": " + error.message};
   // Connecting failed: the request cannot have reached the facilitator.
-  failure.sent = error.reason != "http.not_sent";
+  failure.sent = error.kind != net::HttpFailure::not_sent;
   return failure;
 }
 

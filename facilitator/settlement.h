@@ -27,6 +27,9 @@ struct Settlement {
   std::string payer;
   bool sent = true;                             // the request may have reached the facilitator
   std::optional<x402::SettleResponse> receipt;  // settled: the facilitator's answer
+  // Reconciliation ended without proof either way before the authorization expired
+  // (reason "settlement_unproven"): nothing more is tried.
+  bool unproven = false;
 
   // "reason: message" for logs and the journal.
   std::string detail() const;

@@ -16,8 +16,8 @@ constexpr std::string_view kProtocolVersionMetaKey = "io.modelcontextprotocol/pr
 constexpr std::string_view kClientCapabilitiesMetaKey =
     "io.modelcontextprotocol/clientCapabilities";
 
-Error invalid(std::string message) {
-  return make_error("jsonrpc.invalid", std::move(message));
+McpPostError invalid(std::string message) {
+  return McpPostError(McpPostFailure::invalid, std::move(message));
 }
 
 bool valid_id(const json::value& id) {
@@ -25,7 +25,7 @@ bool valid_id(const json::value& id) {
 }
 
 // Reads params._meta of a request. `_meta` must be an object when present (MCP basic/_meta).
-Result<const json::object*> params_meta(const json::object& params) {
+Result<const json::object*, McpPostError> params_meta(const json::object& params) {
   const json::value* meta = params.if_contains("_meta");
   if (meta == nullptr || meta->is_null())
     return static_cast<const json::object*>(nullptr);
@@ -34,7 +34,7 @@ Result<const json::object*> params_meta(const json::object& params) {
   return &meta->get_object();
 }
 
-Result<McpMessage> classify(const json::value& value) {
+Result<McpMessage, McpPostError> classify(const json::value& value) {
   if (!value.is_object())
     return invalid("a JSON-RPC message must be an object");
   const json::object& message = value.get_object();
@@ -109,10 +109,14 @@ Result<McpMessage> classify(const json::value& value) {
 
 }  // namespace
 
-Result<McpPost> inspect_mcp_post(std::string_view body) {
+const char* to_string(McpPostFailure failure) {
+  return failure == McpPostFailure::parse ? "jsonrpc.parse" : "jsonrpc.invalid";
+}
+
+Result<McpPost, McpPostError> inspect_mcp_post(std::string_view body) {
   auto parsed = x402::parse_strict_json(body);
   if (!parsed.ok())
-    return make_error("jsonrpc.parse", parsed.error().message);
+    return McpPostError(McpPostFailure::parse, parsed.error().message);
   McpPost post;
   post.body = std::move(parsed).value();
   if (post.body.is_array()) {

@@ -38,9 +38,13 @@ struct McpPost {
   std::vector<McpMessage> messages;
 };
 
-// Parses and classifies a POST body. Errors: reason "jsonrpc.parse" (-32700) or "jsonrpc.invalid"
-// (-32600), with a message that names the problem.
-Result<McpPost> inspect_mcp_post(std::string_view body);
+// Why a POST body is not JSON-RPC: not JSON at all (-32700) or not a JSON-RPC message (-32600).
+enum class McpPostFailure { parse, invalid };
+const char* to_string(McpPostFailure failure);  // "jsonrpc.parse", "jsonrpc.invalid"
+using McpPostError = Failure<McpPostFailure>;
+
+// Parses and classifies a POST body; the error's message names the problem.
+Result<McpPost, McpPostError> inspect_mcp_post(std::string_view body);
 
 // The request metadata headers of MCP 2026-07-28 (Streamable HTTP, "Request Metadata"). Values are
 // as received; Mcp-Name may use the "=?base64?…?=" sentinel.

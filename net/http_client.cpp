@@ -34,12 +34,28 @@ struct HttpClient::Connection {
   Clock::time_point idle_since{};
 };
 
+const char* to_string(HttpFailure failure) {
+  switch (failure) {
+    case HttpFailure::not_sent:
+      return "http.not_sent";
+    case HttpFailure::timeout:
+      return "http.timeout";
+    case HttpFailure::unreachable:
+      return "http.unreachable";
+    case HttpFailure::too_large:
+      return "http.too_large";
+    case HttpFailure::stopped:
+      return "http.stopped";
+  }
+  return "http.unreachable";
+}
+
 namespace {
 
-Error failure(const boost::system::error_code& ec, const std::string& what) {
+HttpError failure(const boost::system::error_code& ec, const std::string& what) {
   if (ec == beast::error::timeout)
-    return make_error("http.timeout", what + ": no answer within the budget");
-  return make_error("http.unreachable", what + ": " + ec.message());
+    return HttpError(HttpFailure::timeout, what + ": no answer within the budget");
+  return HttpError(HttpFailure::unreachable, what + ": " + ec.message());
 }
 
 template <class Stream>
@@ -55,8 +71,8 @@ asio::awaitable<HttpResult> exchange(Stream& stream, beast::flat_buffer& buffer,
   co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   answered = parser.got_some();
   if (ec == http::error::body_limit) {
-    co_return make_error("http.too_large",
-                         "answer larger than " + std::to_string(max_bytes) + " bytes");
+    co_return HttpError(HttpFailure::too_large,
+                        "answer larger than " + std::to_string(max_bytes) + " bytes");
   }
   if (ec)
     co_return failure(ec, "reading the answer");
@@ -65,12 +81,10 @@ asio::awaitable<HttpResult> exchange(Stream& stream, beast::flat_buffer& buffer,
 }
 
 template <class Stream>
-asio::awaitable<Status> exchange_streaming(Stream& stream, beast::tcp_stream& lowest,
-                                           beast::flat_buffer& buffer,
-                                           http::request<http::string_body>& request,
-                                           Clock::time_point deadline,
-                                           std::chrono::milliseconds idle,
-                                           const HttpStreamHandler& handler, bool& reusable) {
+asio::awaitable<Result<Ok, HttpError>> exchange_streaming(
+    Stream& stream, beast::tcp_stream& lowest, beast::flat_buffer& buffer,
+    http::request<http::string_body>& request, Clock::time_point deadline,
+    std::chrono::milliseconds idle, const HttpStreamHandler& handler, bool& reusable) {
   boost::system::error_code ec;
   lowest.expires_at(deadline);
   co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
@@ -84,7 +98,7 @@ asio::awaitable<Status> exchange_streaming(Stream& stream, beast::tcp_stream& lo
   if (ec)
     co_return failure(ec, "reading the answer");
   if (auto s = handler.on_head(parser.get().base()); !s.ok())
-    co_return s;
+    co_return HttpError(HttpFailure::stopped, s.error().message);
   char piece[16 * 1024];
   while (!parser.is_done()) {
     parser.get().body().data = piece;
@@ -99,11 +113,11 @@ asio::awaitable<Status> exchange_streaming(Stream& stream, beast::tcp_stream& lo
     const std::size_t got = sizeof piece - parser.get().body().size;
     if (got > 0) {
       if (auto s = handler.on_body(std::string_view(piece, got)); !s.ok())
-        co_return s;
+        co_return HttpError(HttpFailure::stopped, s.error().message);
     }
   }
   reusable = parser.get().keep_alive();
-  co_return ok_status();
+  co_return Ok{};
 }
 
 }  // namespace
@@ -172,7 +186,7 @@ void HttpClient::give_back(std::unique_ptr<Connection> connection) {
     idle_.push_back(std::move(connection));
 }
 
-asio::awaitable<Result<std::unique_ptr<HttpClient::Connection>>> HttpClient::connect(
+asio::awaitable<Result<std::unique_ptr<HttpClient::Connection>, HttpError>> HttpClient::connect(
     Clock::time_point deadline) {
   boost::system::error_code ec;
   tcp::resolver resolver(executor_);
@@ -190,7 +204,7 @@ asio::awaitable<Result<std::unique_ptr<HttpClient::Connection>>> HttpClient::con
     connection->tls =
         std::make_unique<beast::ssl_stream<beast::tcp_stream&>>(connection->plain, tls_context_);
     if (!SSL_set_tlsext_host_name(connection->tls->native_handle(), host_.c_str())) {
-      co_return make_error("http.unreachable", "cannot set TLS server name " + host_);
+      co_return HttpError(HttpFailure::unreachable, "cannot set TLS server name " + host_);
     }
     co_await connection->tls->async_handshake(ssl::stream_base::client,
                                               asio::redirect_error(asio::use_awaitable, ec));
@@ -237,7 +251,7 @@ asio::awaitable<HttpResult> HttpClient::request(
       auto connected = co_await connect(deadline);
       if (!connected.ok()) {
         // Nothing was sent: a caller may treat the call as never made.
-        co_return make_error("http.not_sent", connected.error().message);
+        co_return HttpError(HttpFailure::not_sent, connected.error().message);
       }
       connection = std::move(connected).value();
     }
@@ -245,7 +259,7 @@ asio::awaitable<HttpResult> HttpClient::request(
     bool reusable = false;
     bool answered = false;
     // (No co_await inside ?: — GCC 12 destroys the temporaries of such expressions twice.)
-    HttpResult result = make_error("http.unreachable", "not sent");
+    HttpResult result = HttpError(HttpFailure::unreachable, "not sent");
     if (connection->tls) {
       result = co_await exchange(*connection->tls, connection->buffer, request,
                                  options_.max_response_bytes, reusable, answered);
@@ -260,19 +274,17 @@ asio::awaitable<HttpResult> HttpClient::request(
     }
     // A keep-alive connection the server closed while idle fails before any answer; only then,
     // and only for idempotent calls, is a second attempt safe.
-    const bool stale = reused && !answered && result.error().reason == "http.unreachable";
+    const bool stale = reused && !answered && result.error().kind == HttpFailure::unreachable;
     if (!(stale && retry_stale && Clock::now() < deadline))
       co_return result;
   }
-  co_return make_error("http.unreachable", "no usable connection to " + host_);
+  co_return HttpError(HttpFailure::unreachable, "no usable connection to " + host_);
 }
 
-asio::awaitable<Status> HttpClient::stream(http::verb method, const std::string& path,
-                                           std::string body,
-                                           std::vector<std::pair<std::string, std::string>> headers,
-                                           Clock::time_point deadline,
-                                           std::chrono::milliseconds idle,
-                                           const HttpStreamHandler& handler, bool& sent) {
+asio::awaitable<Result<Ok, HttpError>> HttpClient::stream(
+    http::verb method, const std::string& path, std::string body,
+    std::vector<std::pair<std::string, std::string>> headers, Clock::time_point deadline,
+    std::chrono::milliseconds idle, const HttpStreamHandler& handler, bool& sent) {
   sent = false;
   auto request = make_request(method, path, std::move(body), std::move(headers));
   std::unique_ptr<Connection> connection = take_idle();
@@ -284,7 +296,7 @@ asio::awaitable<Status> HttpClient::stream(http::verb method, const std::string&
   }
   sent = true;
   bool reusable = false;
-  Status result = ok_status();
+  Result<Ok, HttpError> result = Ok{};
   if (connection->tls) {
     result = co_await exchange_streaming(*connection->tls, connection->plain, connection->buffer,
                                          request, deadline, idle, handler, reusable);

@@ -39,10 +39,17 @@ struct HttpResponse {
   std::string body;
 };
 
-// reason: "http.not_sent" (DNS, connect or TLS failed or timed out: the request never left),
-// "http.timeout", "http.unreachable" (I/O after the request was sent), "http.too_large",
-// "http.url".
-using HttpResult = Result<HttpResponse>;
+// Why a call gave no answer.
+enum class HttpFailure {
+  not_sent,     // "http.not_sent": DNS, connect or TLS failed or timed out; the request never left
+  timeout,      // "http.timeout": no answer within the budget
+  unreachable,  // "http.unreachable": I/O failed after the request was sent
+  too_large,    // "http.too_large": the answer is over max_response_bytes
+  stopped,      // "http.stopped": a stream handler refused what came (its message says why)
+};
+const char* to_string(HttpFailure failure);
+using HttpError = Failure<HttpFailure>;
+using HttpResult = Result<HttpResponse, HttpError>;
 
 // A streamed call (an MCP POST answered with an SSE stream, or a GET stream): the head is handed
 // over as soon as it arrives, then each piece of the body as it is read. A handler that returns an
@@ -60,8 +67,9 @@ bool idle_connection_usable(boost::asio::ip::tcp::socket& socket);
 
 class HttpClient {
  public:
-  // `base_url`: http://host[:port][/prefix][?query] or https://… (net/url.h; IPv6 literals in
-  // brackets); request paths are appended to the prefix, the query goes last.
+  // Reason "http.url" when `base_url` is not one. `base_url`: http://host[:port][/prefix][?query]
+  // or https://… (net/url.h; IPv6 literals in brackets); request paths are appended to the prefix,
+  // the query goes last.
   static Result<std::shared_ptr<HttpClient>> create(boost::asio::any_io_executor executor,
                                                     const std::string& base_url,
                                                     HttpClientOptions options = {});
@@ -79,12 +87,11 @@ class HttpClient {
   // request may have reached the server (false only when connecting failed), which decides
   // whether a payment it carried can be considered unspent. Never retried: it may not be
   // idempotent.
-  boost::asio::awaitable<Status> stream(boost::beast::http::verb method, const std::string& path,
-                                        std::string body,
-                                        std::vector<std::pair<std::string, std::string>> headers,
-                                        std::chrono::steady_clock::time_point deadline,
-                                        std::chrono::milliseconds idle,
-                                        const HttpStreamHandler& handler, bool& sent);
+  boost::asio::awaitable<Result<Ok, HttpError>> stream(
+      boost::beast::http::verb method, const std::string& path, std::string body,
+      std::vector<std::pair<std::string, std::string>> headers,
+      std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds idle,
+      const HttpStreamHandler& handler, bool& sent);
 
   const std::string& base_url() const { return base_url_; }
 
@@ -96,7 +103,7 @@ class HttpClient {
   boost::beast::http::request<boost::beast::http::string_body> make_request(
       boost::beast::http::verb method, const std::string& path, std::string body,
       std::vector<std::pair<std::string, std::string>> headers) const;
-  boost::asio::awaitable<Result<std::unique_ptr<Connection>>> connect(
+  boost::asio::awaitable<Result<std::unique_ptr<Connection>, HttpError>> connect(
       std::chrono::steady_clock::time_point deadline);
 
   boost::asio::any_io_executor executor_;

@@ -396,8 +396,8 @@ boost::asio::awaitable<void> PayingForwarder::pay_for(
     planned.usd_micros = pay::usd_micros_from_atomic(*amount, candidate.asset.decimals);
     auto reservation = ledger_->reserve(planned, std::time(nullptr));
     if (!reservation.ok()) {
-      if (reservation.error().reason.starts_with("limit.") && !limit_refusal)
-        limit_refusal = reservation.error();
+      if (pay::is_limit(reservation.error().kind) && !limit_refusal)
+        limit_refusal = Error(reservation.error());
       failures.push_back(pay::describe_offer(offer) + ": " + reservation.error().message);
       continue;
     }

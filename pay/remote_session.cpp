@@ -175,13 +175,14 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::exchange(
   auto streamed = co_await http_->stream(method, "", std::move(body), std::move(headers), deadline,
                                          idle, handler, sent);
   if (!streamed.ok()) {
-    const Error& e = streamed.error();
-    if (e.reason == "remote.too_large")
-      co_return e;
+    const net::HttpError& e = streamed.error();
+    // The handler above stops a stream only for an answer over its limit.
+    if (e.kind == net::HttpFailure::stopped)
+      co_return make_error("remote.too_large", e.message);
     const std::string what = " (" + url_ + "): " + e.message;
     if (!sent)
       co_return make_error("remote.unreachable", "the paid MCP server is unreachable" + what);
-    if (e.reason == "http.timeout")
+    if (e.kind == net::HttpFailure::timeout)
       co_return make_error("remote.timeout", "the paid MCP server did not answer in time" + what);
     co_return make_error("remote.failed", "the paid MCP server's answer broke off" + what);
   }

@@ -36,32 +36,38 @@ Error sql_error(sqlite::Database& db) {
   return db.error("ledger.sql");
 }
 
+SpendingError storage_error(sqlite::Database& db) {
+  return SpendingError(SpendingFailure::ledger_sql, db.error().message);
+}
+
 // An unreadable amount could hide any sum; refusing every payment is the safe failure.
-Result<Amount> read_usd_micros(const sqlite::Statement& row, int id_column, int amount_column) {
+Result<Amount, SpendingError> read_usd_micros(const sqlite::Statement& row, int id_column,
+                                              int amount_column) {
   auto usd_micros = row.amount(amount_column);
   if (!usd_micros) {
-    return make_error("ledger.corrupt",
-                      "spending ledger row " + std::to_string(row.integer(id_column)) +
-                          " has an unreadable amount: \"" + row.text(amount_column) + "\"");
+    return SpendingError(SpendingFailure::ledger_corrupt,
+                         "spending ledger row " + std::to_string(row.integer(id_column)) +
+                             " has an unreadable amount: \"" + row.text(amount_column) + "\"");
   }
   return *usd_micros;
 }
 
 // Reserved rows count as well as paid and unconfirmed ones: a reservation is money that may be
 // leaving right now.
-Result<WindowSpending> spending_in_window(sqlite::Database& db, const std::string& tool,
-                                          std::int64_t now_unix) {
+Result<WindowSpending, SpendingError> spending_in_window(sqlite::Database& db,
+                                                         const std::string& tool,
+                                                         std::int64_t now_unix) {
   auto statement = db.prepare(
       "SELECT id, tool, usd_micros FROM spending"
       " WHERE state IN ('reserved', 'paid', 'unconfirmed') AND created_unix > ?1");
   if (!statement)
-    return statement.error();
+    return storage_error(db);
   statement->bind(1, now_unix - kSpendingWindowSeconds);
   WindowSpending spent;
   for (;;) {
     auto row = statement->step();
     if (!row)
-      return sql_error(db);
+      return storage_error(db);
     if (!*row)
       return spent;
     auto usd_micros = read_usd_micros(*statement, 0, 2);
@@ -73,13 +79,14 @@ Result<WindowSpending> spending_in_window(sqlite::Database& db, const std::strin
   }
 }
 
-Result<std::int64_t> insert_reserved(sqlite::Database& db, const PlannedPayment& payment,
-                                     std::int64_t now_unix) {
+Result<std::int64_t, SpendingError> insert_reserved(sqlite::Database& db,
+                                                    const PlannedPayment& payment,
+                                                    std::int64_t now_unix) {
   auto statement = db.prepare(
       "INSERT INTO spending (created_unix, tool, seller, network, asset, pay_to,"
       " amount, usd_micros, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'reserved')");
   if (!statement)
-    return statement.error();
+    return storage_error(db);
   statement->bind(1, now_unix)
       .bind(2, payment.tool)
       .bind(3, payment.seller)
@@ -89,7 +96,7 @@ Result<std::int64_t> insert_reserved(sqlite::Database& db, const PlannedPayment&
       .bind_amount(7, payment.amount)
       .bind_amount(8, payment.usd_micros);
   if (!statement->run())
-    return sql_error(db);
+    return storage_error(db);
   return db.last_insert_id();
 }
 
@@ -187,7 +194,8 @@ Result<std::unique_ptr<SpendingLedger>> SpendingLedger::open(const std::string& 
       new SpendingLedger(std::move(db).value(), std::move(limits)));
 }
 
-Result<std::int64_t> SpendingLedger::reserve(const PlannedPayment& payment, std::int64_t now_unix) {
+Result<std::int64_t, SpendingError> SpendingLedger::reserve(const PlannedPayment& payment,
+                                                            std::int64_t now_unix) {
   if (auto status = check_static_limits(limits_, payment); !status.ok())
     return status.error();
   // BEGIN IMMEDIATE takes the file's write lock before the limits are read, so a second process
@@ -195,7 +203,7 @@ Result<std::int64_t> SpendingLedger::reserve(const PlannedPayment& payment, std:
   // reservation (sqlite::Transaction).
   sqlite::Transaction transaction(*db_);
   if (auto status = transaction.begin_write(); !status.ok())
-    return status.error();
+    return SpendingError(SpendingFailure::ledger_sql, status.error().message);
   auto spent = spending_in_window(*db_, payment.tool, now_unix);
   if (!spent)
     return spent.error();
@@ -205,7 +213,7 @@ Result<std::int64_t> SpendingLedger::reserve(const PlannedPayment& payment, std:
   if (!id)
     return id.error();
   if (auto status = transaction.commit(); !status.ok())
-    return status.error();
+    return SpendingError(SpendingFailure::ledger_sql, status.error().message);
   return id;
 }
 
@@ -319,7 +327,7 @@ Result<std::string> SpendingLedger::report() {
       break;
     auto usd_micros = read_usd_micros(raw, 0, 3);
     if (!usd_micros)
-      return usd_micros.error();
+      return Error(usd_micros.error());
     const std::string day = utc_day(raw.integer(1));
     const std::string seller = raw.text(2);
     if (raw.text(4) == "unconfirmed") {

@@ -73,6 +73,30 @@ bool payee_allowed(const SpendingLimits& limits, const PlannedPayment& payment) 
 
 }  // namespace
 
+const char* to_string(SpendingFailure failure) {
+  switch (failure) {
+    case SpendingFailure::network:
+      return "limit.network";
+    case SpendingFailure::payee:
+      return "limit.payee";
+    case SpendingFailure::per_call:
+      return "limit.per_call";
+    case SpendingFailure::per_tool:
+      return "limit.per_tool";
+    case SpendingFailure::per_day:
+      return "limit.per_day";
+    case SpendingFailure::ledger_sql:
+      return "ledger.sql";
+    case SpendingFailure::ledger_corrupt:
+      return "ledger.corrupt";
+  }
+  return "ledger.sql";
+}
+
+bool is_limit(SpendingFailure failure) {
+  return failure != SpendingFailure::ledger_sql && failure != SpendingFailure::ledger_corrupt;
+}
+
 Amount saturating_add(const Amount& a, const Amount& b) {
   const Amount sum = a + b;
   return sum < a ? kMaxAmount : sum;
@@ -82,44 +106,49 @@ std::string dollars(const Amount& usd_micros) {
   return x402::format_usd(usd_micros, kUsdMicrosDecimals);
 }
 
-Status check_static_limits(const SpendingLimits& limits, const PlannedPayment& payment) {
+Result<Ok, SpendingError> check_static_limits(const SpendingLimits& limits,
+                                              const PlannedPayment& payment) {
   const std::string price = dollars(payment.usd_micros);
   if (!network_allowed(limits, payment.network)) {
-    return make_error("limit.network", "spending limit networks allows only " +
-                                           joined(limits.networks) + "; this call (" + price +
-                                           ") pays on " + payment.network);
+    return SpendingError(SpendingFailure::network, "spending limit networks allows only " +
+                                                       joined(limits.networks) + "; this call (" +
+                                                       price + ") pays on " + payment.network);
   }
   if (!payee_allowed(limits, payment)) {
-    return make_error("limit.payee", "spending limit payees allows only " + joined(limits.payees) +
-                                         "; this call (" + price + ") pays " + payment.pay_to);
+    return SpendingError(SpendingFailure::payee, "spending limit payees allows only " +
+                                                     joined(limits.payees) + "; this call (" +
+                                                     price + ") pays " + payment.pay_to);
   }
   if (limits.per_call && payment.usd_micros > *limits.per_call) {
-    return make_error("limit.per_call", "spending limit per_call is " + dollars(*limits.per_call) +
-                                            "; this call costs " + price);
+    return SpendingError(
+        SpendingFailure::per_call,
+        "spending limit per_call is " + dollars(*limits.per_call) + "; this call costs " + price);
   }
-  return ok_status();
+  return Ok{};
 }
 
-Status check_window_limits(const SpendingLimits& limits, const PlannedPayment& payment,
-                           const WindowSpending& spent) {
+Result<Ok, SpendingError> check_window_limits(const SpendingLimits& limits,
+                                              const PlannedPayment& payment,
+                                              const WindowSpending& spent) {
   const std::string price = dollars(payment.usd_micros);
   if (auto tool_limit = limits.per_tool.find(payment.tool); tool_limit != limits.per_tool.end()) {
     if (saturating_add(spent.this_tool, payment.usd_micros) > tool_limit->second) {
-      return make_error("limit.per_tool", "spending limit per_tool for \"" + payment.tool +
-                                              "\" is " + dollars(tool_limit->second) +
-                                              " per 24 h; " + dollars(spent.this_tool) +
-                                              " already spent on it in the last 24 h; this call "
-                                              "costs " +
-                                              price);
+      return SpendingError(SpendingFailure::per_tool,
+                           "spending limit per_tool for \"" + payment.tool + "\" is " +
+                               dollars(tool_limit->second) + " per 24 h; " +
+                               dollars(spent.this_tool) +
+                               " already spent on it in the last 24 h; this call "
+                               "costs " +
+                               price);
     }
   }
   if (limits.per_day && saturating_add(spent.all_tools, payment.usd_micros) > *limits.per_day) {
-    return make_error("limit.per_day", "spending limit per_day is " + dollars(*limits.per_day) +
-                                           " per 24 h; " + dollars(spent.all_tools) +
-                                           " already spent in the last 24 h; this call costs " +
-                                           price);
+    return SpendingError(SpendingFailure::per_day,
+                         "spending limit per_day is " + dollars(*limits.per_day) + " per 24 h; " +
+                             dollars(spent.all_tools) +
+                             " already spent in the last 24 h; this call costs " + price);
   }
-  return ok_status();
+  return Ok{};
 }
 
 Amount usd_micros_from_atomic(const Amount& atomic, unsigned decimals) {

@@ -46,6 +46,21 @@ struct PlannedPayment {
 // wrapping to a small number.
 x402::Amount usd_micros_from_atomic(const x402::Amount& atomic, unsigned decimals);
 
+// Why a payment was not reserved: a limit refused it (sent back to the client as the refusal,
+// with the limit's name as its reason), or the ledger could not be read or written.
+enum class SpendingFailure {
+  network,         // "limit.network"
+  payee,           // "limit.payee"
+  per_call,        // "limit.per_call"
+  per_tool,        // "limit.per_tool"
+  per_day,         // "limit.per_day"
+  ledger_sql,      // "ledger.sql"
+  ledger_corrupt,  // "ledger.corrupt"
+};
+const char* to_string(SpendingFailure failure);
+bool is_limit(SpendingFailure failure);  // a limit, not the file, refused the payment
+using SpendingError = Failure<SpendingFailure>;
+
 // The limit rules apart from the file (spending_limits.cpp). Over the rolling 24 h a payment is
 // checked against what the ledger already counts in that window.
 inline constexpr std::int64_t kSpendingWindowSeconds = 24 * 60 * 60;
@@ -53,11 +68,13 @@ struct WindowSpending {
   x402::Amount all_tools = 0;
   x402::Amount this_tool = 0;
 };
-// "limit.network", "limit.payee", "limit.per_call": the limits that need no history.
-Status check_static_limits(const SpendingLimits& limits, const PlannedPayment& payment);
-// "limit.per_tool", "limit.per_day".
-Status check_window_limits(const SpendingLimits& limits, const PlannedPayment& payment,
-                           const WindowSpending& spent);
+// network, payee, per_call: the limits that need no history.
+Result<Ok, SpendingError> check_static_limits(const SpendingLimits& limits,
+                                              const PlannedPayment& payment);
+// per_tool, per_day.
+Result<Ok, SpendingError> check_window_limits(const SpendingLimits& limits,
+                                              const PlannedPayment& payment,
+                                              const WindowSpending& spent);
 // uint256 wraps on overflow; a wrapped sum would look small and let a payment through, so sums
 // stop at the maximum instead.
 x402::Amount saturating_add(const x402::Amount& a, const x402::Amount& b);
@@ -96,7 +113,7 @@ class SpendingLedger {
   // limit, its value and the price in dollars: "limit.network", "limit.payee", "limit.per_call",
   // "limit.per_tool" (also names the tool and what it already cost in the window),
   // "limit.per_day". Storage failures: "ledger.sql", "ledger.corrupt".
-  Result<std::int64_t> reserve(const PlannedPayment& payment, std::int64_t now_unix);
+  Result<std::int64_t, SpendingError> reserve(const PlannedPayment& payment, std::int64_t now_unix);
 
   // Keeps with reserved row `id` the signed payment about to be sent and a fingerprint of the
   // call it pays for, so that if its outcome stays unknown an identical call sends this same

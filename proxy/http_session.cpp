@@ -97,7 +97,7 @@ asio::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
   }
   auto inspected = mcp::inspect_mcp_post(request.body());
   if (!inspected.ok()) {
-    const bool parse = inspected.error().reason == "jsonrpc.parse";
+    const bool parse = inspected.error().kind == mcp::McpPostFailure::parse;
     const int code = parse ? mcp::rpc_code::parse_error : mcp::rpc_code::invalid_request;
     std::string message =
         (parse ? "Parse error: " : "Invalid Request: ") + inspected.error().message;

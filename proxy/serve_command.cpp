@@ -129,14 +129,14 @@ int run_serve_command(const std::string& config_path) {
   }
   auto watch = std::make_shared<FacilitatorWatch>(context.get_executor(), state->facilitator,
                                                   accepted_networks);
-  std::optional<Status> known;
+  std::optional<Result<Ok, WatchError>> known;
   asio::co_spawn(
       context, [&]() -> asio::awaitable<void> { known.emplace(co_await watch->refresh()); },
       asio::detached);
   context.run();
   context.restart();
   if (known && !known->ok()) {
-    if (known->error().reason == "facilitator.unsupported") {
+    if (known->error().kind == WatchFailure::unsupported) {
       std::fprintf(stderr, "x402-mcp-proxy serve: %s\n", known->error().message.c_str());
       return 2;
     }

@@ -19,6 +19,20 @@ inline Error make_error(std::string reason, std::string message) {
   return Error{std::move(reason), std::move(message)};
 }
 
+// A failure whose kind callers branch on: a reason enum at a module boundary (STYLE rule 4),
+// so that no caller compares reason strings. `reason` is to_string(kind), for logs, the journal
+// and answers; code compares `kind`. Converts to an Error where only the text travels on.
+template <class Kind>
+struct Failure {
+  Kind kind;
+  std::string reason;
+  std::string message;
+
+  Failure(Kind failure_kind, std::string text)
+      : kind(failure_kind), reason(to_string(failure_kind)), message(std::move(text)) {}
+  operator Error() const { return Error{reason, message}; }
+};
+
 // A value or an error (by default an Error). Deliberately tiny: no exceptions.
 template <class T, class E = Error>
 class [[nodiscard]] Result {

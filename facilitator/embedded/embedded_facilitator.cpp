@@ -127,14 +127,15 @@ FacilitatorResult<x402::SettleResponse> EmbeddedFacilitator::settle_now(
   transfer.resource = payment.resource ? payment.resource->url : "";
   transfer.transaction = ledger_transaction_id(checked->payment_id, checked->solana);
   if (auto recorded = ledger_->record(transfer); !recorded.ok()) {
-    if (recorded.error().reason == "duplicate_settlement") {
-      return rejected(checked->solana ? recorded.error()
-                                      : make_error("invalid_exact_evm_nonce_already_used",
-                                                   recorded.error().message),
+    const LedgerError& refusal = recorded.error();
+    if (refusal.kind == LedgerFailure::duplicate_settlement) {
+      return rejected(checked->solana
+                          ? Error(refusal)
+                          : make_error("invalid_exact_evm_nonce_already_used", refusal.message),
                       checked->payer);
     }
-    if (recorded.error().reason == "insufficient_funds")
-      return rejected(recorded.error(), checked->payer);
+    if (refusal.kind == LedgerFailure::insufficient_funds)
+      return rejected(refusal, checked->payer);
     return FacilitatorError{FailureKind::unreachable, "ledger", recorded.error().message};
   }
   x402::SettleResponse response;

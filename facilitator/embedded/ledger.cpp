@@ -23,6 +23,18 @@ Error corrupt(const std::string& account) {
 
 }  // namespace
 
+const char* to_string(LedgerFailure failure) {
+  switch (failure) {
+    case LedgerFailure::duplicate_settlement:
+      return "duplicate_settlement";
+    case LedgerFailure::insufficient_funds:
+      return "insufficient_funds";
+    case LedgerFailure::storage:
+      return "ledger.sql";
+  }
+  return "ledger.sql";
+}
+
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path,
                                              x402::Amount starting_balance) {
   auto db = sqlite::Database::open(path, "ledger");
@@ -78,16 +90,19 @@ Status Ledger::set_balance_locked(const std::string& network, const std::string&
   return statement->run();
 }
 
-Status Ledger::record(const LedgerTransfer& transfer) {
+Result<Ok, LedgerError> Ledger::record(const LedgerTransfer& transfer) {
+  auto storage = [](const Error& error) {
+    return LedgerError(LedgerFailure::storage, error.message);
+  };
   std::lock_guard lock(mutex_);
   sqlite::Transaction transaction(*db_);
   if (auto s = transaction.begin_write(); !s.ok())
-    return s;
+    return storage(s.error());
   auto insert = db_->prepare(
       "INSERT INTO transfers (settled_ms, network, asset, payer, payee, amount,"
       " payment_id, resource, transaction_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!insert.ok())
-    return insert.error();
+    return storage(insert.error());
   insert->bind(1, sqlite::unix_millis())
       .bind(2, transfer.network)
       .bind(3, transfer.asset)
@@ -99,35 +114,38 @@ Status Ledger::record(const LedgerTransfer& transfer) {
       .bind(9, transfer.transaction);
   auto inserted = insert->try_insert();
   if (!inserted.ok())
-    return inserted.error();
+    return storage(inserted.error());
   if (!*inserted)
-    return make_error("duplicate_settlement", "this payment has already been settled");
+    return LedgerError(LedgerFailure::duplicate_settlement,
+                       "this payment has already been settled");
 
   // The starting balance is a gift to new payers (so demos can pay); a payee the ledger has
   // never seen starts from nothing, so its balance is exactly what it was paid.
   auto payer_balance =
       balance_locked(transfer.network, transfer.asset, transfer.payer, starting_balance_);
   if (!payer_balance.ok())
-    return payer_balance.error();
+    return storage(payer_balance.error());
   if (*payer_balance < transfer.amount) {
-    return make_error("insufficient_funds", "payer " + transfer.payer + " holds " +
-                                                x402::to_string(*payer_balance) + ", needs " +
-                                                x402::to_string(transfer.amount));
+    return LedgerError(LedgerFailure::insufficient_funds,
+                       "payer " + transfer.payer + " holds " + x402::to_string(*payer_balance) +
+                           ", needs " + x402::to_string(transfer.amount));
   }
   auto payee_balance = balance_locked(transfer.network, transfer.asset, transfer.payee, 0);
   if (!payee_balance.ok())
-    return payee_balance.error();
+    return storage(payee_balance.error());
   if (auto s = set_balance_locked(transfer.network, transfer.asset, transfer.payer,
                                   *payer_balance - transfer.amount);
       !s.ok()) {
-    return s;
+    return storage(s.error());
   }
   if (auto s = set_balance_locked(transfer.network, transfer.asset, transfer.payee,
                                   *payee_balance + transfer.amount);
       !s.ok()) {
-    return s;
+    return storage(s.error());
   }
-  return transaction.commit();
+  if (auto s = transaction.commit(); !s.ok())
+    return storage(s.error());
+  return Ok{};
 }
 
 Result<bool> Ledger::was_settled(const std::string& payment_id) {

@@ -37,6 +37,16 @@ struct LedgerBalance {
   x402::Amount amount = 0;
 };
 
+// Why a transfer was not recorded. The first two are the x402 reason names the embedded
+// facilitator answers with.
+enum class LedgerFailure {
+  duplicate_settlement,  // "duplicate_settlement": the payment id is already settled
+  insufficient_funds,    // "insufficient_funds": the payer holds less than the amount
+  storage,               // "ledger.sql": the file could not be read or written
+};
+const char* to_string(LedgerFailure failure);
+using LedgerError = Failure<LedgerFailure>;
+
 class Ledger {
  public:
   // `starting_balance` is what an account the ledger has never seen holds (0 for strict books; a
@@ -50,8 +60,7 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Reasons: "duplicate_settlement" (payment_id already settled), "insufficient_funds".
-  Status record(const LedgerTransfer& transfer);
+  Result<Ok, LedgerError> record(const LedgerTransfer& transfer);
 
   Result<bool> was_settled(const std::string& payment_id);
   // The transaction id of the payment's settlement, if it was settled here.

@@ -96,9 +96,11 @@ asio::awaitable<Caller> AccountBilling::identify(const http::request<http::strin
     auto account = store_->account_for_key(credential);
     if (!account.ok()) {
       caller.kind = Caller::Kind::refused;
-      caller.refusal = account.error().reason == "key.revoked"     ? "this API key has been revoked"
-                       : account.error().reason == "key.malformed" ? "malformed API key"
-                                                                   : "unknown API key";
+      using accounts::AccountFailure;
+      const AccountFailure kind = account.error().kind;
+      caller.refusal = kind == AccountFailure::key_revoked     ? "this API key has been revoked"
+                       : kind == AccountFailure::key_malformed ? "malformed API key"
+                                                               : "unknown API key";
       co_return caller;
     }
     caller.kind = Caller::Kind::account;

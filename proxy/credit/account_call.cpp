@@ -62,14 +62,16 @@ asio::awaitable<bool> run_account_call(ServeState& state, beast::tcp_stream& cli
   const bool keep_alive = request.keep_alive();
   const mcp::BindingOptions binding{call.advertises_payment_extension,
                                     modern_revision(request, call)};
-  Result<std::int64_t> reservation = make_error("accounts.price", "no price in " + asset);
+  Result<std::int64_t, accounts::AccountError> reservation =
+      accounts::AccountError(accounts::AccountFailure::invalid, "no price in " + asset);
   if (price)
     reservation = billing.store().reserve(account, asset, *price, call.tool_name, request_id);
   if (!reservation.ok()) {
     // Not enough credit (or no price in the credit asset): offer per-call x402 payment instead.
-    const std::string error = reservation.error().reason == "insufficient_credit"
-                                  ? "insufficient credit: " + reservation.error().message
-                                  : reservation.error().message;
+    const std::string error =
+        reservation.error().kind == accounts::AccountFailure::insufficient_credit
+            ? "insufficient credit: " + reservation.error().message
+            : reservation.error().message;
     std::string body = mcp::jsonrpc_result(
         call.id, mcp::payment_required_answer(offer.price(), call.tool_name, error, binding));
     state.metrics->count_request("tools/call", call.tool_name, "insufficient_credit");

@@ -119,7 +119,8 @@ AdminAnswer answer_accounts_admin(AccountBilling& billing, std::string_view meth
     auto done = action == "credit" ? store.credit(account, asset, *amount, "admin api")
                                    : store.debit(account, asset, *amount, "admin api");
     if (!done.ok())
-      return error(done.error().reason == "insufficient_credit" ? 409 : 400, done.error().message);
+      return error(done.error().kind == accounts::AccountFailure::insufficient_credit ? 409 : 400,
+                   done.error().message);
     return show(billing, account);
   }
   return error(404, "unknown action " + std::string(action));

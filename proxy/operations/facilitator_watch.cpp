@@ -41,12 +41,17 @@ FacilitatorWatch::FacilitatorWatch(asio::any_io_executor executor,
       networks_(std::move(networks)),
       options_(options) {}
 
-asio::awaitable<Status> FacilitatorWatch::refresh() {
+const char* to_string(WatchFailure failure) {
+  return failure == WatchFailure::unsupported ? "facilitator.unsupported"
+                                              : "facilitator.unreachable";
+}
+
+asio::awaitable<Result<Ok, WatchError>> FacilitatorWatch::refresh() {
   auto answer = co_await facilitator_->supported();
-  Status status = ok_status();
+  Result<Ok, WatchError> status = Ok{};
   if (!answer.ok()) {
     status =
-        make_error("facilitator.unreachable",
+        WatchError(WatchFailure::unreachable,
                    "the facilitator's /supported did not answer usably: " + answer.error().message);
   } else {
     for (const std::string& network : networks_) {
@@ -57,7 +62,7 @@ asio::awaitable<Status> FacilitatorWatch::refresh() {
         listed += (listed.empty() ? "" : ", ") + kind.scheme + " v" +
                   std::to_string(kind.x402_version) + " on " + kind.network;
       }
-      status = make_error("facilitator.unsupported",
+      status = WatchError(WatchFailure::unsupported,
                           "the facilitator does not support the exact scheme (x402 v2) on " +
                               network + ", which accept lists; it supports: " +
                               (listed.empty() ? std::string("nothing") : listed));
@@ -73,7 +78,9 @@ asio::awaitable<Status> FacilitatorWatch::refresh() {
 
 Status FacilitatorWatch::ready() const {
   std::lock_guard lock(mutex_);
-  return status_;
+  if (status_.ok())
+    return ok_status();
+  return Error(status_.error());
 }
 
 std::string FacilitatorWatch::fee_payer(const std::string& network) const {
@@ -114,7 +121,7 @@ asio::awaitable<void> FacilitatorWatch::run(std::function<void()> on_change) {
         co_return;
     }
     const bool was_ready = ready().ok();
-    Status status = co_await refresh();
+    auto status = co_await refresh();
     if (status.ok()) {
       if (!was_ready)
         spdlog::info("facilitator: reachable and supports every accepted network");

@@ -28,6 +28,15 @@ struct FacilitatorWatchOptions {
   std::chrono::milliseconds max_retry{std::chrono::seconds(30)};  // while it does not
 };
 
+// Why the facilitator cannot be used yet (unreachable: asked again later) or at all
+// (unsupported: serve refuses to start).
+enum class WatchFailure {
+  unreachable,  // "facilitator.unreachable": no usable answer
+  unsupported,  // "facilitator.unsupported": it answered, without an accepted network
+};
+const char* to_string(WatchFailure failure);
+using WatchError = Failure<WatchFailure>;
+
 class FacilitatorWatch : public std::enable_shared_from_this<FacilitatorWatch> {
  public:
   // `networks`: the CAIP-2 ids serve accepts (each needs x402 v2 "exact" support).
@@ -35,10 +44,9 @@ class FacilitatorWatch : public std::enable_shared_from_this<FacilitatorWatch> {
                    std::shared_ptr<facilitator::Facilitator> facilitator,
                    std::vector<std::string> networks, FacilitatorWatchOptions options = {});
 
-  // Asks /supported now. Reasons: "facilitator.unreachable" (no usable answer),
-  // "facilitator.unsupported" (it answered, and does not support an accepted network; the message
-  // names it and what it does support).
-  boost::asio::awaitable<Status> refresh();
+  // Asks /supported now. An unsupported network's message names it and what the facilitator
+  // does support.
+  boost::asio::awaitable<Result<Ok, WatchError>> refresh();
 
   // Keeps asking in the background; `on_fee_payers_changed` runs when the Solana fee payers it
   // names change (the offers must be rebuilt).
@@ -58,7 +66,7 @@ class FacilitatorWatch : public std::enable_shared_from_this<FacilitatorWatch> {
   std::vector<std::string> networks_;
   FacilitatorWatchOptions options_;
   mutable std::mutex mutex_;
-  Status status_ = make_error("facilitator.unreachable", "not asked yet");
+  Result<Ok, WatchError> status_ = WatchError(WatchFailure::unreachable, "not asked yet");
   std::optional<x402::SupportedResponse> supported_;
   std::shared_ptr<boost::asio::steady_timer> timer_;
   bool stopped_ = false;

@@ -165,6 +165,7 @@ Settlement SettlementService::conclude(
       // Final: nothing more will be tried (the reason tells the waiter so).
       settlement.message = settlement.detail();
       settlement.reason = "settlement_unproven";
+      settlement.unproven = true;
       spdlog::error(
           "settlement: row {} could not be proven either way before its authorization expired "
           "(last answer: {}; transactions named: {}); check it on chain",
@@ -223,7 +224,7 @@ asio::awaitable<Settlement> SettlementService::settle(SettlementJob job,
     last = std::move(*got);
     ++job.attempts;
     job.may_have_landed = job.may_have_landed || last.sent;
-    if (last.outcome != SettlementOutcome::unknown || last.reason == "settlement_unproven")
+    if (last.outcome != SettlementOutcome::unknown || last.unproven)
       co_return last;
     if (prover_ && prover_->covers(job.requirements.network)) {
       auto entry = journal_->find(job.row);
