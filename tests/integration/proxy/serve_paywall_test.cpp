@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/support/journal_v1.h"
 #include "tests/support/serve_fixture.h"
 #include "x402/base64.h"
 
@@ -283,11 +284,13 @@ TEST_CASE("a facilitator that is down, failing or slow stops the call before the
           "[serve][paywall][facilitator]") {
   ServeFixture serve;
   auto offer = first_offer(payment_required(serve, "add"));
+  // One payment, refused by every failing facilitator, then re-sent.
+  const auto payment = evm_payment(offer);
   for (auto mode : {FakeFacilitator::Mode::slow, FakeFacilitator::Mode::http_500,
                     FakeFacilitator::Mode::malformed, FakeFacilitator::Mode::hang_up}) {
     serve.facilitator.set_mode(mode);
     serve.facilitator.set_slow_delay(std::chrono::milliseconds(2500));  // budget is 1 s
-    auto reply = pay(serve, "add", evm_payment(offer));
+    auto reply = pay(serve, "add", payment);
     REQUIRE(reply.status == 200);
     auto message = json::parse(reply.body).as_object();
     REQUIRE(message.contains("error"));
@@ -299,8 +302,11 @@ TEST_CASE("a facilitator that is down, failing or slow stops the call before the
   CHECK(serve.facilitator.settle_calls() == 0);
   // The same payment still works once the facilitator is back: a refusal reserved nothing.
   serve.facilitator.set_mode(FakeFacilitator::Mode::valid);
-  auto payment = evm_payment(offer);
-  CHECK_FALSE(result_of(pay(serve, "add", payment)).contains("isError"));
+  auto resent = result_of(pay(serve, "add", payment));
+  INFO(json::serialize(resent));
+  CHECK_FALSE(resent.contains("isError"));
+  CHECK(serve.upstream_tool_calls("add") == 1);
+  CHECK(serve.facilitator.settle_calls() == 1);
 }
 
 TEST_CASE("a failed settlement withholds the tool's content and the journal keeps the record",
@@ -447,23 +453,11 @@ TEST_CASE("an x402 v1 payment in the X-PAYMENT header is understood", "[serve][p
 
 TEST_CASE("payments a previous run left open are reported at start-up", "[serve][journal]") {
   std::string dir = make_temp_dir("journal-restart");
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((dir + "/payments.sqlite").c_str(), &db) == SQLITE_OK);
-    REQUIRE(
-        sqlite3_exec(
-            db,
-            "CREATE TABLE payments (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT "
-            "NULL, updated_ms INTEGER NOT NULL, tool TEXT NOT NULL, network TEXT NOT NULL, asset "
-            "TEXT NOT NULL, amount TEXT NOT NULL, pay_to TEXT NOT NULL, payer TEXT NOT NULL, "
-            "replay_key TEXT NOT NULL, state TEXT NOT NULL, transaction_id TEXT NOT NULL DEFAULT "
-            "'', detail TEXT NOT NULL DEFAULT '');"
-            "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to, "
-            "payer, replay_key, state) VALUES (1, 1, 'add', 'eip155:84532', '0xA', '1000', '0xB', "
-            "'0xPayer', 'k', 'forwarded');",
-            nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
+  REQUIRE(write_v1_journal(
+              dir + "/payments.sqlite",
+              "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to, "
+              "payer, replay_key, state) VALUES (1, 1, 'add', 'eip155:84532', '0xA', '1000', "
+              "'0xB', '0xPayer', 'k', 'forwarded');") == "");
   // The fixture's upstream and fake facilitator serve a second proxy started on the seeded journal.
   ServeFixture serve;
   std::ofstream(dir + "/proxy.yaml")

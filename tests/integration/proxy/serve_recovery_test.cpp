@@ -7,6 +7,7 @@
 
 #include "tests/support/eventually.h"
 #include "tests/support/journal_reader.h"
+#include "tests/support/journal_v1.h"
 #include "tests/support/serve_fixture.h"
 
 using namespace x402proxy::testing;
@@ -127,17 +128,7 @@ TEST_CASE("an older journal is migrated; a payment never forwarded is abandoned,
   {
     // A journal as the first version wrote it (no settlement data), left by a crashed run with
     // one payment verified but not forwarded and one forwarded.
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(serve.journal_path().c_str(), &db) == SQLITE_OK);
-    const char* sql =
-        "PRAGMA journal_mode=WAL;"
-        "CREATE TABLE payments ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL,"
-        " updated_ms INTEGER NOT NULL, tool TEXT NOT NULL, network TEXT NOT NULL,"
-        " asset TEXT NOT NULL, amount TEXT NOT NULL, pay_to TEXT NOT NULL, payer TEXT NOT NULL,"
-        " replay_key TEXT NOT NULL, state TEXT NOT NULL, transaction_id TEXT NOT NULL DEFAULT '',"
-        " detail TEXT NOT NULL DEFAULT '');"
-        "CREATE INDEX payments_state ON payments(state);"
+    const char* rows =
         "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to,"
         " payer, replay_key, state) VALUES"
         " (1, 1, 'add', 'eip155:84532', '0x036CbD53842c5426634e7929541eC2318f3dCF7e', '1000',"
@@ -148,12 +139,7 @@ TEST_CASE("an older journal is migrated; a payment never forwarded is abandoned,
         " '0x209693Bc6afc0C5328bA36FaF03C514EF312287C', "
         "'0x70997970C51812dc3A010C7d01b50e0d17dc79C8',"
         " 'key-2', 'forwarded');";
-    char* message = nullptr;
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
-    INFO((message ? message : ""));
-    sqlite3_free(message);
-    sqlite3_close(db);
-    REQUIRE(rc == SQLITE_OK);
+    REQUIRE(write_v1_journal(serve.journal_path(), rows) == "");
   }
   serve.start();
   auto rows = journal_rows(serve.journal_path());

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/journal_v1.h"
+
 using namespace x402proxy::proxy;
 
 namespace {
@@ -111,27 +113,12 @@ TEST_CASE("a journal written before the settlement columns gains them and keeps 
   auto path = std::filesystem::temp_directory_path() /
               ("journal-old-schema-" + std::to_string(::getpid()) + ".sqlite");
   std::filesystem::remove(path);
-  {
-    // The schema of the first released version, as it created the table.
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
-    const char* sql =
-        "PRAGMA journal_mode=WAL;"
-        "CREATE TABLE payments ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL,"
-        " updated_ms INTEGER NOT NULL, tool TEXT NOT NULL, network TEXT NOT NULL,"
-        " asset TEXT NOT NULL, amount TEXT NOT NULL, pay_to TEXT NOT NULL, payer TEXT NOT NULL,"
-        " replay_key TEXT NOT NULL, state TEXT NOT NULL, transaction_id TEXT NOT NULL DEFAULT '',"
-        " detail TEXT NOT NULL DEFAULT '');"
-        "CREATE INDEX payments_state ON payments(state);"
-        "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to,"
-        " payer, replay_key, state) VALUES (1, 1, 'add', 'eip155:84532', '0xasset', '1000',"
-        " '0xpayto', '0xpayer', 'key-1', 'forwarded');";
-    char* message = nullptr;
-    INFO((message ? message : ""));
-    REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK);
-    sqlite3_close(db);
-  }
+  // The schema of the first released version, as it created the table.
+  REQUIRE(x402proxy::testing::write_v1_journal(
+              path.string(),
+              "INSERT INTO payments (created_ms, updated_ms, tool, network, asset, amount, pay_to,"
+              " payer, replay_key, state) VALUES (1, 1, 'add', 'eip155:84532', '0xasset', '1000',"
+              " '0xpayto', '0xpayer', 'key-1', 'forwarded');") == "");
   for (int round = 0; round < 2; ++round) {  // the second open finds the columns present
     auto journal = PaymentJournal::open(path.string());
     INFO((journal.ok() ? "" : journal.error().message));
