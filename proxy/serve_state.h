@@ -42,6 +42,9 @@ struct ServeOptions {
   // How long a buyer's retry of a pending payment waits for one more reconciliation attempt.
   std::chrono::milliseconds redeem_wait{std::chrono::seconds(5)};
   std::size_t max_connections = 10000;  // open client connections; over it: 503 and close
+  // At start-up, how long the first recovery pass over the journal may take before the listener
+  // opens (the reconciler goes on with the rest).
+  std::chrono::milliseconds recovery_budget{std::chrono::seconds(15)};
 };
 
 // The local checks run before the facilitator is asked (scheme, network, asset, payTo, amount, time

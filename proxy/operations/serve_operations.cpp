@@ -99,13 +99,30 @@ Result<std::string> load_admin_token(const config::AdminConfig& admin) {
   return token;
 }
 
-void apply_connection_limits(const config::ServeConfig& config, ServeState& state) {
+ServeOptions serve_options(const config::ServeConfig& config) {
+  ServeOptions options;
+  options.body_limit = config.body_limit;
+  options.request_read_timeout = config.read_timeout;
+  options.clock_skew = config.clock_skew;
   const config::ConnectionLimits& limits = config.operations.limits;
-  state.options.max_connections = limits.max_connections;
-  state.options.keep_alive_timeout = limits.idle_timeout;
-  state.options.header_limit = limits.header_limit;
-  if (limits.rate_per_ip > 0)
-    state.rate_limiter = std::make_shared<RateLimiter>(limits.rate_per_ip, limits.burst);
+  options.max_connections = limits.max_connections;
+  options.keep_alive_timeout = limits.idle_timeout;
+  options.header_limit = limits.header_limit;
+  return options;
+}
+
+SettlementOptions settlement_options(const config::ServeConfig& config) {
+  SettlementOptions options;
+  options.call_wait = config.facilitator.settle_timeout;
+  options.request_timeout = config.facilitator.settle_request_timeout;
+  return options;
+}
+
+std::shared_ptr<RateLimiter> make_rate_limiter(const config::ServeConfig& config) {
+  const config::ConnectionLimits& limits = config.operations.limits;
+  if (limits.rate_per_ip == 0)
+    return nullptr;
+  return std::make_shared<RateLimiter>(limits.rate_per_ip, limits.burst);
 }
 
 asio::awaitable<void> drain_and_stop(asio::io_context& context, ServeState& state,

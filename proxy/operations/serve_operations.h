@@ -34,8 +34,13 @@ std::function<Status()> make_price_reloader(std::string config_path,
 // The admin bearer token from admin.token_env or admin.token_file ("" when neither is set).
 Result<std::string> load_admin_token(const config::AdminConfig& admin);
 
-// Copies the config's limits and timeouts into the state's options (and the rate limiter).
-void apply_connection_limits(const config::ServeConfig& config, ServeState& state);
+// The one mapping from the validated config to the options every connection reads; what the
+// config does not set keeps ServeOptions' defaults (serve_state.h).
+ServeOptions serve_options(const config::ServeConfig& config);
+// How settlements wait and retry, from `facilitator:`.
+SettlementOptions settlement_options(const config::ServeConfig& config);
+// The per-client-IP rate limiter of `limits:`; null when none is configured.
+std::shared_ptr<RateLimiter> make_rate_limiter(const config::ServeConfig& config);
 
 // SIGTERM: stop accepting (`stop_accepting`), let requests in flight finish within `grace`, then
 // stop the io_context. Logs what it waited for and what it cut.
