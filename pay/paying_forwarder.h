@@ -28,6 +28,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
+#include "pay/call_messages.h"
 #include "pay/payment_request_form.h"
 #include "pay/payment_selector.h"
 #include "pay/payment_signer.h"
@@ -56,12 +57,6 @@ struct PayingForwarderOptions {
   // Stablecoins the wallet adds to the registry's (wallet `assets`).
   std::vector<x402::AssetInfo> assets;
 };
-
-// What identifies "the same call" for redeeming a payment: SHA-256 (hex) of the seller's URL,
-// the tool name and the canonical JSON of params.arguments (object keys sorted at every level).
-// Hashed, so the ledger keeps no arguments.
-std::string call_fingerprint(const std::string& seller, const std::string& tool,
-                             const boost::json::object& request);
 
 class PayingForwarder {
  public:
