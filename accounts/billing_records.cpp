@@ -1,6 +1,8 @@
 // Balances, reservations and the billing record. Every change is one IMMEDIATE transaction that
 // reads the balance, checks it and writes, so concurrent calls (threads or processes sharing the
-// file) can never together spend more than the balance.
+// file) can never together spend more than the balance. One file of about 530 lines on purpose:
+// every change runs the same few private steps (read_funds, write_balance, record) that a split
+// would have to expose to the whole store.
 #include "accounts/account_store.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// Every key form a JWT may be checked with (HS256 secrets, RS256 and ES256 public keys from PEM
+// or a JWKS document), parsed with OpenSSL in one place: about 450 lines, most of them the JWK
+// fields each key type needs and their checks.
 #include "accounts/jwt_keys.h"
 
 #include <array>

@@ -1,3 +1,6 @@
+// A bearer JWT checked and mapped to an account: parse, select the key (refreshing the JWKS URL
+// on an unknown kid), verify the signature, check exp/nbf/iss/aud with clock skew. About 440
+// lines because the JOSE steps are one sequence, each with its own refusal reason.
 #include "accounts/jwt_verifier.h"
 
 #include <cmath>

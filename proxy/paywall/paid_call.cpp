@@ -1,3 +1,6 @@
+// The paid call, one coroutine read top to bottom (STYLE: one flow per coroutine; DESIGN "The
+// paywall pipeline"): about 480 lines because the steps — match, redeem, check, verify, journal,
+// forward, settle, answer — are one sequence whose early answers share the call's state.
 #include "proxy/paywall/paid_call.h"
 
 #include <ctime>

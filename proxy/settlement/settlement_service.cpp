@@ -1,3 +1,6 @@
+// The settlement service: settle within a call's wait, reconcile what stays unknown, recover at
+// start-up. About 450 lines in one file because all three share the claim on a row (only one
+// attempt per payment at a time) and the one place an answer is concluded and journaled.
 #include "proxy/settlement/settlement_service.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
-// `pay` against sellers that ask for payment in the other forms deployed peers use (research §5):
+// `pay` against sellers that ask for payment in the other forms deployed peers use (research §5;
+// about 410 lines, one fake seller per form):
 // the JSON-RPC error 402 of mcp-go-x402 / x402-go (x402 v1), an HTTP-level 402 with the
 // PAYMENT-REQUIRED header, the extension binding of MCP 2026-07-28 — and a seller whose payment
 // request is malformed. The fake sellers check the payment they get with the same verification

@@ -1,5 +1,7 @@
 // serve: priced tools/call — payment required, paid, replayed, refused, facilitator and upstream
-// failures, settlement failures — through the real binary over real sockets.
+// failures, settlement failures — through the real binary over real sockets. One file (about 570
+// lines) for the paywall's black-box cases; the same outcomes one by one through the seams are
+// tests/unit/proxy/paywall/paid_call_test.cpp.
 #include <sqlite3.h>
 #include <sys/stat.h>
 

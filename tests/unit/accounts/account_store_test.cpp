@@ -1,3 +1,5 @@
+// The account store: keys, balances, reservations and their crash recovery, top-ups, old files.
+// About 460 lines: one concern, one case per rule, with the concurrency case at the end.
 #include "accounts/account_store.h"
 
 #include <sqlite3.h>

@@ -1,3 +1,5 @@
+// JwtVerifier, one refusal reason per test: tokens signed here with generated keys, a JWKS served
+// over real HTTP. Long (about 590 lines) because every claim and key form has its own case.
 #include "accounts/jwt_verifier.h"
 
 #include <atomic>

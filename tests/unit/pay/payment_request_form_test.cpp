@@ -1,3 +1,6 @@
+// How the bridge reads every form a seller asks for payment in (tool result, extension binding,
+// JSON-RPC 402, HTTP 402) and every answer serve writes (mcp/paid_answers.h) — about 470 lines of
+// quoted messages, one case per form and outcome.
 #include "pay/payment_request_form.h"
 
 #include <string>

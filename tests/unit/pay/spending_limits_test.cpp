@@ -1,3 +1,6 @@
+// The spending limits and their ledger file: each limit, the rolling 24 h, concurrent reservations
+// through two connections, held payments, old files and their modes. About 550 lines: one
+// concern, many cases.
 #include "pay/spending_limits.h"
 
 #include <sqlite3.h>

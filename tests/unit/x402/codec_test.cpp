@@ -1,7 +1,8 @@
 // Every JSON example of the x402 specifications parses into our structs and is written back
 // byte for byte (key order included). Texts are copied from x402-foundation/x402:
 // specs/x402-specification-v2.md (§5.1.1, §5.2.1, §5.3.1, §7.1-7.3), specs/transports-v2/http.md,
-// specs/transports-v1/http.md, and research §1.2, §1.4, §4.1.
+// specs/transports-v1/http.md, and research §1.2, §1.4, §4.1. Long because the examples are
+// quoted whole.
 #include "x402/codec.h"
 
 #include <string>

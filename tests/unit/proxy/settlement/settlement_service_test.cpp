@@ -1,6 +1,7 @@
 // The settlement outcomes through the service's real seams: the embedded facilitator and its
 // ledger, a journal in memory, and a scripted facilitator where the fault itself is the point
-// (a timeout, a 429, settlement_pending, an answer that comes after the waiter gave up).
+// (a timeout, a 429, settlement_pending, an answer that comes after the waiter gave up). About 500
+// lines: one case per settlement outcome and per recovery path.
 #include "proxy/settlement/settlement_service.h"
 
 #include <ctime>
