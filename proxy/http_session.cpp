@@ -40,7 +40,7 @@ std::optional<std::string_view> header(const Request& request, std::string_view 
 }
 
 // Forwards a request that is not a priced call and streams the answer back untouched.
-asio::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> pass_through(const ServeState& state, beast::tcp_stream& client,
                                    const Request& request) {
   auto upstream_request =
       make_upstream_request(request, state.upstream->endpoint(), request.body(), false);
@@ -79,13 +79,14 @@ asio::awaitable<bool> pass_through(ServeState& state, beast::tcp_stream& client,
   co_return outcome.client_ok;
 }
 
-asio::awaitable<bool> bad_request(ServeState& state, beast::tcp_stream& client, http::status status,
-                                  const json::value& id, int code, const std::string& message) {
+asio::awaitable<bool> bad_request(const ServeState& state, beast::tcp_stream& client,
+                                  http::status status, const json::value& id, int code,
+                                  const std::string& message) {
   co_return co_await net::write_reply(client, status, mcp::jsonrpc_error(id, code, message), true,
                                       state.options.client_write_timeout);
 }
 
-asio::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> handle_post(const ServeState& state, beast::tcp_stream& client,
                                   const Request& request, const Caller& caller) {
   // A compressed body cannot be inspected; accepting it would let a priced call through unread.
   if (auto encoding = header(request, "Content-Encoding");
@@ -168,8 +169,8 @@ asio::awaitable<bool> handle_post(ServeState& state, beast::tcp_stream& client,
   co_return keep;
 }
 
-asio::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& client, Request& request,
-                                     bool admin_allowed, bool mcp_allowed) {
+asio::awaitable<bool> handle_request(const ServeState& state, beast::tcp_stream& client,
+                                     Request& request, bool admin_allowed, bool mcp_allowed) {
   if (auto answered = co_await answer_admin_route(state, client, request, admin_allowed))
     co_return *answered;
   std::string_view target = request.target();
@@ -205,9 +206,9 @@ asio::awaitable<bool> handle_request(ServeState& state, beast::tcp_stream& clien
 namespace {
 
 // One request read by the server loop; the connection ends when this says so.
-asio::awaitable<bool> serve_request(std::shared_ptr<ServeState> state, beast::tcp_stream& client,
-                                    net::HttpRequest& request, std::string peer, bool admin_allowed,
-                                    bool mcp_allowed) {
+asio::awaitable<bool> serve_request(std::shared_ptr<const ServeState> state,
+                                    beast::tcp_stream& client, net::HttpRequest& request,
+                                    std::string peer, bool admin_allowed, bool mcp_allowed) {
   if (state->rate_limiter && !state->rate_limiter->allow(peer)) {
     state->metrics->count_refused_connection("rate_limit");
     co_return co_await net::write_reply(
@@ -221,7 +222,7 @@ asio::awaitable<bool> serve_request(std::shared_ptr<ServeState> state, beast::tc
       co_await handle_request(*state, client, request, admin_allowed, mcp_allowed);
   --state->metrics->requests_in_flight;
   // Draining (SIGTERM): the answer went out; this connection takes no further request.
-  co_return keep_alive && !state->draining;
+  co_return keep_alive && !state->draining();
 }
 
 }  // namespace
@@ -237,7 +238,7 @@ net::HttpServerOptions serve_server_options(const ServeOptions& options) {
   return server;
 }
 
-net::HttpServerHandlers serve_handlers(std::shared_ptr<ServeState> state, bool admin_allowed,
+net::HttpServerHandlers serve_handlers(std::shared_ptr<const ServeState> state, bool admin_allowed,
                                        bool mcp_allowed) {
   net::HttpServerHandlers handlers;
   handlers.on_request = [state, admin_allowed, mcp_allowed](beast::tcp_stream& client,

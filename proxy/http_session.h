@@ -16,7 +16,7 @@ net::HttpServerOptions serve_server_options(const ServeOptions& options);
 // `admin_allowed`: the connections may reach /metrics, /readyz and /admin/reload (true on the MCP
 // port unless a separate admin port is configured, and on that admin port). `mcp_allowed`: they
 // may reach the MCP endpoint (false on the admin port).
-net::HttpServerHandlers serve_handlers(std::shared_ptr<ServeState> state, bool admin_allowed = true,
-                                       bool mcp_allowed = true);
+net::HttpServerHandlers serve_handlers(std::shared_ptr<const ServeState> state,
+                                       bool admin_allowed = true, bool mcp_allowed = true);
 
 }  // namespace x402proxy::proxy

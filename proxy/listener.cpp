@@ -6,7 +6,7 @@ namespace x402proxy::proxy {
 
 Result<std::unique_ptr<net::HttpServer>> listen_for_serve(boost::asio::io_context& context,
                                                           const std::string& address,
-                                                          std::shared_ptr<ServeState> state,
+                                                          std::shared_ptr<const ServeState> state,
                                                           bool admin_allowed, bool mcp_allowed) {
   net::HttpServerOptions options = serve_server_options(state->options);
   if (!mcp_allowed)

@@ -16,7 +16,7 @@ namespace x402proxy::proxy {
 // Binds "host:port" (port 0 picks a free one). Reasons "listen.address", "listen.bind".
 Result<std::unique_ptr<net::HttpServer>> listen_for_serve(boost::asio::io_context& context,
                                                           const std::string& address,
-                                                          std::shared_ptr<ServeState> state,
+                                                          std::shared_ptr<const ServeState> state,
                                                           bool admin_allowed = true,
                                                           bool mcp_allowed = true);
 

@@ -134,7 +134,7 @@ int run_serve_command(const std::string& config_path) {
   auto book = build_price_book(*cfg, fee_payer());
   if (!book.ok())
     return fail(book.error().message);
-  state->prices.store(*book);
+  state->live->prices.store(*book);
   state->reload = make_price_reloader(config_path, cfg, fee_payer, *state);
   state->facilitator_ready = [watch]() -> asio::awaitable<Status> { co_return watch->ready(); };
   if (!solana_network.empty() && fee_payer().empty()) {

@@ -1,6 +1,8 @@
-// Everything one `serve` process shares between its connections: immutable options and offers,
-// and the few stateful services (facilitator client, replay guard, journal, upstream pool), all
-// passed in — no globals — so tests can build a server around any of them.
+// Everything one `serve` process shares between its connections, built once at start-up and then
+// shared as const (std::shared_ptr<const ServeState>): the options, the local checks and the few
+// stateful services (facilitator client, replay guard, journal, upstream pool), all passed in —
+// no globals — so tests can build a server around any of them. What changes while serve runs
+// (the price list a reload swaps, the draining flag SIGTERM sets) is kept apart in ServeLive.
 #pragma once
 
 #include <atomic>
@@ -63,12 +65,19 @@ struct AdminOptions {
   std::string token;         // bearer token for POST /admin/reload; empty: the endpoint is off
 };
 
+// The parts of a running serve that change: each is atomic, swapped or set as a whole.
+struct ServeLive {
+  // The current price list; reload swaps it (a call keeps the book it loaded).
+  std::atomic<std::shared_ptr<const PriceBook>> prices;
+  // Set on SIGTERM: answers stop offering keep-alive, so clients move on while calls finish.
+  std::atomic<bool> draining{false};
+};
+
 struct ServeState {
   ServeOptions options;
   AdminOptions admin;
-  // The current price list; reload swaps it (a call keeps the book it loaded).
-  std::atomic<std::shared_ptr<const PriceBook>> prices;
-  std::shared_ptr<const PriceBook> current_prices() const { return prices.load(); }
+  std::shared_ptr<ServeLive> live = std::make_shared<ServeLive>();
+  std::shared_ptr<const PriceBook> current_prices() const { return live->prices.load(); }
   LocalCheck local_check;
   std::shared_ptr<facilitator::Facilitator> facilitator;
   std::shared_ptr<ReplayGuard> replay_guard;
@@ -82,8 +91,7 @@ struct ServeState {
   std::function<Status()> reload;
   // Whether the facilitator answered /supported recently (readiness); set by serve.
   std::function<boost::asio::awaitable<Status>()> facilitator_ready;
-  // Set on SIGTERM: answers stop offering keep-alive, so clients move on while calls finish.
-  std::atomic<bool> draining{false};
+  bool draining() const { return live->draining.load(); }
 };
 
 }  // namespace x402proxy::proxy

@@ -51,7 +51,7 @@ std::string describe_price(const ToolOffer& offer) {
 
 }  // namespace
 
-asio::awaitable<bool> run_account_call(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> run_account_call(const ServeState& state, beast::tcp_stream& client,
                                        const HttpRequest& request, mcp::McpPost& post,
                                        const ToolOffer& offer, const std::string& account) {
   AccountBilling& billing = *state.accounts;
@@ -119,7 +119,7 @@ asio::awaitable<bool> run_account_call(ServeState& state, beast::tcp_stream& cli
   co_return keep;
 }
 
-asio::awaitable<bool> answer_billing_call(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> answer_billing_call(const ServeState& state, beast::tcp_stream& client,
                                           const HttpRequest& request, const mcp::McpPost& post,
                                           const std::string& account) {
   const mcp::McpMessage& call = post.messages.front();
@@ -147,7 +147,7 @@ asio::awaitable<bool> answer_billing_call(ServeState& state, beast::tcp_stream& 
                                       request.keep_alive(), state.options.client_write_timeout);
 }
 
-asio::awaitable<bool> run_topup_call(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> run_topup_call(const ServeState& state, beast::tcp_stream& client,
                                      const HttpRequest& request, mcp::McpPost& post,
                                      const std::string& account) {
   const mcp::McpMessage& call = post.messages.front();
@@ -187,7 +187,7 @@ asio::awaitable<bool> run_topup_call(ServeState& state, beast::tcp_stream& clien
   co_return keep;
 }
 
-asio::awaitable<bool> run_tools_list(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> run_tools_list(const ServeState& state, beast::tcp_stream& client,
                                      const HttpRequest& request, const mcp::McpPost& post) {
   const mcp::McpMessage& message = post.messages.front();
   const std::shared_ptr<const PriceBook> prices = state.current_prices();

@@ -20,24 +20,27 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 
 // A priced tools/call by `account` without an x402 payment. Insufficient credit is answered with
 // the payment-required result (error "insufficient credit: …") so the caller can pay per call.
-boost::asio::awaitable<bool> run_account_call(ServeState& state, boost::beast::tcp_stream& client,
+boost::asio::awaitable<bool> run_account_call(const ServeState& state,
+                                              boost::beast::tcp_stream& client,
                                               const HttpRequest& request, mcp::McpPost& post,
                                               const ToolOffer& offer, const std::string& account);
 
 // balance and history for `account` (empty: anonymous, refused with a tool error).
-boost::asio::awaitable<bool> answer_billing_call(ServeState& state,
+boost::asio::awaitable<bool> answer_billing_call(const ServeState& state,
                                                  boost::beast::tcp_stream& client,
                                                  const HttpRequest& request,
                                                  const mcp::McpPost& post,
                                                  const std::string& account);
 
 // The top-up tool: a paid call (x402) answered by the proxy, crediting `account` once settled.
-boost::asio::awaitable<bool> run_topup_call(ServeState& state, boost::beast::tcp_stream& client,
+boost::asio::awaitable<bool> run_topup_call(const ServeState& state,
+                                            boost::beast::tcp_stream& client,
                                             const HttpRequest& request, mcp::McpPost& post,
                                             const std::string& account);
 
 // tools/list through the upstream, answered with the billing tools added and prices described.
-boost::asio::awaitable<bool> run_tools_list(ServeState& state, boost::beast::tcp_stream& client,
+boost::asio::awaitable<bool> run_tools_list(const ServeState& state,
+                                            boost::beast::tcp_stream& client,
                                             const HttpRequest& request, const mcp::McpPost& post);
 
 }  // namespace x402proxy::proxy

@@ -20,7 +20,8 @@ std::string error_body(const std::string& message) {
   return json::serialize(json::object{{"error", message}});
 }
 
-asio::awaitable<bool> readiness(ServeState& state, beast::tcp_stream& client, bool keep_alive) {
+asio::awaitable<bool> readiness(const ServeState& state, beast::tcp_stream& client,
+                                bool keep_alive) {
   json::object body;
   bool ready = true;
   auto upstream = co_await state.upstream->acquire(/*fresh=*/true);
@@ -36,7 +37,7 @@ asio::awaitable<bool> readiness(ServeState& state, beast::tcp_stream& client, bo
     body["facilitator"] = facilitator.ok() ? std::string("ok") : facilitator.error().message;
     ready = ready && facilitator.ok();
   }
-  if (state.draining) {
+  if (state.draining()) {
     ready = false;
     body["draining"] = true;
   }
@@ -57,7 +58,7 @@ bool presents_admin_token(const ServeState& state,
   return token_matches(presented, state.admin.token);
 }
 
-asio::awaitable<bool> accounts_admin(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> accounts_admin(const ServeState& state, beast::tcp_stream& client,
                                      const http::request<http::string_body>& request,
                                      std::string_view path, bool keep_alive) {
   const auto timeout = state.options.client_write_timeout;
@@ -79,7 +80,7 @@ asio::awaitable<bool> accounts_admin(ServeState& state, beast::tcp_stream& clien
                                       std::move(answer.body), keep_alive, timeout);
 }
 
-asio::awaitable<bool> reload(ServeState& state, beast::tcp_stream& client,
+asio::awaitable<bool> reload(const ServeState& state, beast::tcp_stream& client,
                              const http::request<http::string_body>& request, bool keep_alive) {
   const auto timeout = state.options.client_write_timeout;
   // (Bodies are built before each co_await: GCC 12 mishandles string-literal temporaries in a
@@ -121,11 +122,11 @@ bool token_matches(std::string_view presented, std::string_view expected) {
 }
 
 asio::awaitable<std::optional<bool>> answer_admin_route(
-    ServeState& state, beast::tcp_stream& client, const http::request<http::string_body>& request,
-    bool admin_allowed) {
+    const ServeState& state, beast::tcp_stream& client,
+    const http::request<http::string_body>& request, bool admin_allowed) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
-  const bool keep_alive = request.keep_alive() && !state.draining;
+  const bool keep_alive = request.keep_alive() && !state.draining();
   const auto timeout = state.options.client_write_timeout;
   if (path == "/healthz") {
     std::string body = "ok\n";

@@ -18,7 +18,7 @@ namespace x402proxy::proxy {
 // The answer's keep-alive when `request` is one of the operations endpoints, nullopt otherwise.
 // `admin_allowed`: this connection may see /readyz, /metrics and /admin/reload.
 boost::asio::awaitable<std::optional<bool>> answer_admin_route(
-    ServeState& state, boost::beast::tcp_stream& client,
+    const ServeState& state, boost::beast::tcp_stream& client,
     const boost::beast::http::request<boost::beast::http::string_body>& request,
     bool admin_allowed);
 

@@ -37,7 +37,7 @@ Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeCon
 std::function<Status()> make_price_reloader(std::string config_path,
                                             std::shared_ptr<const config::ServeConfig> running,
                                             std::function<std::string()> solana_fee_payer,
-                                            ServeState& state) {
+                                            const ServeState& state) {
   return [config_path, running, solana_fee_payer, &state]() -> Status {
     auto loaded = config::load_serve_config(config_path);
     if (!loaded.ok()) {
@@ -65,7 +65,7 @@ std::function<Status()> make_price_reloader(std::string config_path,
          "facilitator");
     note(next.journal != running->journal, "journal");
     note(next.operations.admin.listen != running->operations.admin.listen, "admin.listen");
-    state.prices.store(std::move(book).value());
+    state.live->prices.store(std::move(book).value());
     state.metrics->count_config_reload(true);
     spdlog::info("reloaded {}: {} priced tools{}", config_path,
                  state.current_prices()->priced_tools(),
@@ -125,10 +125,10 @@ std::shared_ptr<RateLimiter> make_rate_limiter(const config::ServeConfig& config
   return std::make_shared<RateLimiter>(limits.rate_per_ip, limits.burst);
 }
 
-asio::awaitable<void> drain_and_stop(asio::io_context& context, ServeState& state,
+asio::awaitable<void> drain_and_stop(asio::io_context& context, const ServeState& state,
                                      std::function<void()> stop_accepting,
                                      std::chrono::milliseconds grace) {
-  state.draining = true;
+  state.live->draining = true;
   stop_accepting();
   const auto deadline = std::chrono::steady_clock::now() + grace;
   spdlog::info("draining: no new connections; {} request(s) in flight, up to {} ms to finish",

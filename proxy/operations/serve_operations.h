@@ -29,7 +29,7 @@ Result<std::shared_ptr<const PriceBook>> build_price_book(const config::ServeCon
 std::function<Status()> make_price_reloader(std::string config_path,
                                             std::shared_ptr<const config::ServeConfig> running,
                                             std::function<std::string()> solana_fee_payer,
-                                            ServeState& state);
+                                            const ServeState& state);
 
 // The admin bearer token from admin.token_env or admin.token_file ("" when neither is set).
 Result<std::string> load_admin_token(const config::AdminConfig& admin);
@@ -44,7 +44,8 @@ std::shared_ptr<RateLimiter> make_rate_limiter(const config::ServeConfig& config
 
 // SIGTERM: stop accepting (`stop_accepting`), let requests in flight finish within `grace`, then
 // stop the io_context. Logs what it waited for and what it cut.
-boost::asio::awaitable<void> drain_and_stop(boost::asio::io_context& context, ServeState& state,
+boost::asio::awaitable<void> drain_and_stop(boost::asio::io_context& context,
+                                            const ServeState& state,
                                             std::function<void()> stop_accepting,
                                             std::chrono::milliseconds grace);
 

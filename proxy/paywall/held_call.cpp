@@ -63,7 +63,7 @@ bool is_final_response(const json::value& message, const json::value& id) {
          (object.contains("result") || object.contains("error"));
 }
 
-HeldCall::HeldCall(ServeState& state, beast::tcp_stream& client, bool client_keep_alive,
+HeldCall::HeldCall(const ServeState& state, beast::tcp_stream& client, bool client_keep_alive,
                    json::value id)
     : state_(state), client_(client), client_keep_alive_(client_keep_alive), id_(std::move(id)) {}
 

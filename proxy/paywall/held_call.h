@@ -46,7 +46,7 @@ class HeldCall {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  HeldCall(ServeState& state, boost::beast::tcp_stream& client, bool client_keep_alive,
+  HeldCall(const ServeState& state, boost::beast::tcp_stream& client, bool client_keep_alive,
            boost::json::value id);
   ~HeldCall();
   HeldCall(const HeldCall&) = delete;
@@ -77,7 +77,7 @@ class HeldCall {
   boost::asio::awaitable<bool> write_chunk(std::string_view bytes);
   void finish_upstream(bool reusable);
 
-  ServeState& state_;
+  const ServeState& state_;
   boost::beast::tcp_stream& client_;
   bool client_keep_alive_;
   boost::json::value id_;

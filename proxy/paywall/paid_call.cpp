@@ -59,8 +59,8 @@ std::int64_t unix_millis_now() {
 
 }  // namespace
 
-PaidCall::PaidCall(ServeState& state, boost::beast::tcp_stream& client, const Request& request,
-                   mcp::McpPost& post, const ToolOffer& offer)
+PaidCall::PaidCall(const ServeState& state, boost::beast::tcp_stream& client,
+                   const Request& request, mcp::McpPost& post, const ToolOffer& offer)
     : state_(state),
       client_(client),
       request_(request),

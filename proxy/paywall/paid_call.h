@@ -35,7 +35,7 @@ class PaidCall {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  PaidCall(ServeState& state, boost::beast::tcp_stream& client, const Request& request,
+  PaidCall(const ServeState& state, boost::beast::tcp_stream& client, const Request& request,
            mcp::McpPost& post, const ToolOffer& offer);
 
   // Answers the call; returns whether the client connection can serve another request.
@@ -80,7 +80,7 @@ class PaidCall {
   mcp::PaymentFacts facts(const JournalEntry& row) const;
   Request upstream_request();
 
-  ServeState& state_;
+  const ServeState& state_;
   boost::beast::tcp_stream& client_;
   const Request& request_;
   mcp::McpPost& post_;

@@ -16,7 +16,7 @@ std::int64_t now_ms() {
 
 }  // namespace
 
-PaymentRecord::PaymentRecord(ServeState& state, std::string replay_key,
+PaymentRecord::PaymentRecord(const ServeState& state, std::string replay_key,
                              const x402::PaymentRequirements& requirement)
     : state_(state), replay_key_(std::move(replay_key)), requirement_(requirement) {}
 

@@ -15,7 +15,7 @@ namespace x402proxy::proxy {
 
 class PaymentRecord {
  public:
-  PaymentRecord(ServeState& state, std::string replay_key,
+  PaymentRecord(const ServeState& state, std::string replay_key,
                 const x402::PaymentRequirements& requirement);
   // A lock taken for a payment that was never journaled (refused before that) is given back.
   ~PaymentRecord();
@@ -41,7 +41,7 @@ class PaymentRecord {
   const std::string& replay_key() const { return replay_key_; }
 
  private:
-  ServeState& state_;
+  const ServeState& state_;
   std::string replay_key_;
   const x402::PaymentRequirements& requirement_;
   bool locked_ = false;
