@@ -206,23 +206,25 @@ asio::awaitable<bool> handle_request(const ServeState& state, beast::tcp_stream&
 namespace {
 
 // One request read by the server loop; the connection ends when this says so.
-asio::awaitable<bool> serve_request(std::shared_ptr<const ServeState> state,
-                                    beast::tcp_stream& client, net::HttpRequest& request,
-                                    std::string peer, bool admin_allowed, bool mcp_allowed) {
-  if (state->rate_limiter && !state->rate_limiter->allow(peer)) {
-    state->metrics->count_refused_connection("rate_limit");
+// (References: the state is held by the handler, the peer by the connection, both for longer
+// than the request; no copy or allocation per request.)
+asio::awaitable<bool> serve_request(const ServeState& state, beast::tcp_stream& client,
+                                    net::HttpRequest& request, const std::string& peer,
+                                    bool admin_allowed, bool mcp_allowed) {
+  if (state.rate_limiter && !state.rate_limiter->allow(peer)) {
+    state.metrics->count_refused_connection("rate_limit");
     co_return co_await net::write_reply(
         client, http::status::too_many_requests,
         mcp::jsonrpc_error(nullptr, mcp::rpc_code::internal_error,
                            "rate limit: too many requests from " + peer + "; slow down"),
-        request.keep_alive(), state->options.client_write_timeout);
+        request.keep_alive(), state.options.client_write_timeout);
   }
-  ++state->metrics->requests_in_flight;
+  ++state.metrics->requests_in_flight;
   const bool keep_alive =
-      co_await handle_request(*state, client, request, admin_allowed, mcp_allowed);
-  --state->metrics->requests_in_flight;
+      co_await handle_request(state, client, request, admin_allowed, mcp_allowed);
+  --state.metrics->requests_in_flight;
   // Draining (SIGTERM): the answer went out; this connection takes no further request.
-  co_return keep_alive && !state->draining();
+  co_return keep_alive && !state.draining();
 }
 
 }  // namespace
@@ -244,7 +246,7 @@ net::HttpServerHandlers serve_handlers(std::shared_ptr<const ServeState> state, 
   handlers.on_request = [state, admin_allowed, mcp_allowed](beast::tcp_stream& client,
                                                             net::HttpRequest& request,
                                                             const std::string& peer) {
-    return serve_request(state, client, request, peer, admin_allowed, mcp_allowed);
+    return serve_request(*state, client, request, peer, admin_allowed, mcp_allowed);
   };
   handlers.read_failure_body = [state](net::ReadFailure failure,
                                        std::string_view detail) -> std::optional<std::string> {
