@@ -229,27 +229,8 @@ asio::awaitable<Settlement> SettlementService::settle(SettlementJob job,
     job.may_have_landed = job.may_have_landed || last.sent;
     if (last.outcome != SettlementOutcome::unknown || last.unproven)
       co_return last;
-    if (prover_ && prover_->covers(job.requirements.network)) {
-      auto entry = journal_->find(job.row);
-      if (entry.ok() && claim(job.row)) {
-        auto proof = co_await prover_->prove(*entry, job.payment, job.requirements);
-        unclaim(job.row);
-        if (proof.kind == ChainProof::Kind::settled || proof.kind == ChainProof::Kind::refused) {
-          Settlement proven;
-          proven.outcome = proof.kind == ChainProof::Kind::settled ? SettlementOutcome::settled
-                                                                   : SettlementOutcome::refused;
-          proven.transaction = proof.transaction;
-          proven.reason = proof.kind == ChainProof::Kind::settled ? "settled" : proof.reason;
-          proven.message = "proven on chain";
-          proven.sent = last.sent;
-          record(job, proven,
-                 proof.kind == ChainProof::Kind::settled ? PaymentState::settled
-                                                         : PaymentState::settle_failed,
-                 0);
-          co_return proven;
-        }
-      }
-    }
+    if (auto proven = co_await prove(job, last.sent))
+      co_return std::move(*proven);
     auto backoff = options_.first_retry;
     for (int i = 1; i < job.attempts && backoff < options_.max_retry; ++i)
       backoff *= 2;
@@ -261,32 +242,35 @@ asio::awaitable<Settlement> SettlementService::settle(SettlementJob job,
   }
 }
 
+asio::awaitable<std::optional<Settlement>> SettlementService::prove(const SettlementJob& job,
+                                                                    bool sent) {
+  if (!prover_ || !prover_->covers(job.requirements.network))
+    co_return std::nullopt;
+  auto entry = journal_->find(job.row);
+  if (!entry.ok() || !claim(job.row))
+    co_return std::nullopt;
+  auto proof = co_await prover_->prove(*entry, job.payment, job.requirements);
+  unclaim(job.row);
+  if (proof.kind != ChainProof::Kind::settled && proof.kind != ChainProof::Kind::refused)
+    co_return std::nullopt;
+  const bool settled = proof.kind == ChainProof::Kind::settled;
+  Settlement proven;
+  proven.outcome = settled ? SettlementOutcome::settled : SettlementOutcome::refused;
+  proven.transaction = proof.transaction;
+  proven.reason = settled ? "settled" : proof.reason;
+  proven.message = "proven on chain";
+  proven.sent = sent;
+  spdlog::info("settlement: row {} {} on chain{}{}", job.row,
+               settled ? "proven settled" : "proven refused",
+               proof.transaction.empty() ? "" : ", transaction ", proof.transaction);
+  record(job, proven, settled ? PaymentState::settled : PaymentState::settle_failed, 0);
+  co_return proven;
+}
+
 asio::awaitable<Settlement> SettlementService::reconcile_job(SettlementJob job,
                                                              Clock::time_point deadline) {
-  if (prover_ && prover_->covers(job.requirements.network)) {
-    auto entry = journal_->find(job.row);
-    if (entry.ok() && claim(job.row)) {
-      auto proof = co_await prover_->prove(*entry, job.payment, job.requirements);
-      unclaim(job.row);
-      if (proof.kind == ChainProof::Kind::settled || proof.kind == ChainProof::Kind::refused) {
-        Settlement proven;
-        proven.outcome = proof.kind == ChainProof::Kind::settled ? SettlementOutcome::settled
-                                                                 : SettlementOutcome::refused;
-        proven.transaction = proof.transaction;
-        proven.reason = proof.kind == ChainProof::Kind::settled ? "settled" : proof.reason;
-        proven.message = "proven on chain";
-        proven.sent = job.may_have_landed;
-        spdlog::info("settlement: row {} {} on chain{}{}", job.row,
-                     proof.kind == ChainProof::Kind::settled ? "proven settled" : "proven refused",
-                     proof.transaction.empty() ? "" : ", transaction ", proof.transaction);
-        record(job, proven,
-               proof.kind == ChainProof::Kind::settled ? PaymentState::settled
-                                                       : PaymentState::settle_failed,
-               0);
-        co_return proven;
-      }
-    }
-  }
+  if (auto proven = co_await prove(job, job.may_have_landed))
+    co_return std::move(*proven);
   Settlement last;
   last.reason = "settlement_pending";
   if (!claim(job.row))

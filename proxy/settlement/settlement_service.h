@@ -107,6 +107,9 @@ class SettlementService : public std::enable_shared_from_this<SettlementService>
   // What an attempt's answer means for the row, written to the journal.
   facilitator::Settlement conclude(const SettlementJob& job,
                                    facilitator::FacilitatorResult<x402::SettleResponse> answer);
+  // A proof from the chain (the configured prover), recorded; nullopt when there is none.
+  boost::asio::awaitable<std::optional<facilitator::Settlement>> prove(const SettlementJob& job,
+                                                                       bool sent);
   boost::asio::awaitable<facilitator::Settlement> reconcile_job(
       SettlementJob job, std::chrono::steady_clock::time_point deadline);
   void record(const SettlementJob& job, const facilitator::Settlement& settlement,
