@@ -310,13 +310,18 @@ asio::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
   record_.settle_time = std::chrono::steady_clock::now() - settle_started;
   record.keep_locked_until(checked_.valid_until);
   if (settlement.outcome == SettlementOutcome::settled) {
+    if (!claim_delivery(record.row())) {
+      record_.outcome = "payment_spent";
+      co_return co_await held.deliver(mcp::jsonrpc_result(
+          call_.id,
+          mcp::payment_spent_answer(call_.tool_name, facts(settlement.transaction), binding_)));
+    }
     record_.outcome = "paid";
     json::object answer = settled_answer(std::move(*result), settlement);
     json::value& message = forwarded.message;
     message.as_object()["result"] = std::move(answer);
     const bool ok = co_await held.deliver(json::serialize(message));
-    if (held.delivered())
-      record.delivered();
+    finish_delivery(record.row(), held.delivered());
     co_return ok;
   }
   co_return co_await held.deliver(mcp::jsonrpc_result(call_.id, unsettled_answer(settlement)));
@@ -364,10 +369,15 @@ asio::awaitable<bool> PaidCall::run_settled(PaymentRecord* record, std::int64_t 
                                       unix_millis_now() + state_.options.result_lifetime.count());
     mcp::attach_receipt(*result, receipt);
   }
+  if (!claim_delivery(row)) {
+    record_.outcome = "payment_spent";
+    const std::string transaction(receipt.at("transaction").as_string());
+    co_return co_await held.deliver(mcp::jsonrpc_result(
+        call_.id, mcp::payment_spent_answer(call_.tool_name, facts(transaction), binding_)));
+  }
   record_.outcome = "paid";
   const bool ok = co_await held.deliver(json::serialize(message));
-  if (held.delivered())
-    (void)state_.journal->mark_delivered(row);
+  finish_delivery(row, held.delivered());
   co_return ok;
 }
 
@@ -387,18 +397,50 @@ asio::awaitable<bool> PaidCall::answer_local(PaymentRecord& record) {
   record_.outcome = "paid";
   if (local_->on_settled)
     local_->on_settled(result, *requirement_, checked_.replay_key);
+  if (!claim_delivery(record.row())) {
+    record_.outcome = "payment_spent";
+    co_return co_await reply(
+        mcp::payment_spent_answer(call_.tool_name, facts(settlement.transaction), binding_));
+  }
   bool written = false;
   const bool ok = co_await net::write_reply(
       client_, http::status::ok,
       mcp::jsonrpc_result(call_.id, settled_answer(std::move(result), settlement)), keep_alive_,
       state_.options.client_write_timeout, "application/json", &written);
-  if (written)
-    record.delivered();
+  finish_delivery(record.row(), written);
   co_return ok;
+}
+
+bool PaidCall::claim_delivery(std::int64_t row) {
+  auto claimed = state_.journal->claim_delivery(row);
+  if (!claimed.ok()) {
+    // The journal cannot say: deliver. Two copies of a paid result are better than none.
+    spdlog::error("payment journal: row {}: {}", row, claimed.error().message);
+    return true;
+  }
+  return *claimed;
+}
+
+void PaidCall::finish_delivery(std::int64_t row, bool written) {
+  // Written: the kept result has done its job. Not written (the client left): the claim is
+  // given back so that a retry with the same payment receives the result.
+  auto done = written ? state_.journal->mark_delivered(row) : state_.journal->release_delivery(row);
+  if (!done.ok())
+    spdlog::error("payment journal: row {}: {}", row, done.error().message);
 }
 
 asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known) {
   JournalEntry row = known;
+  const bool given_back = row.state == PaymentState::upstream_failed ||
+                          row.state == PaymentState::released ||
+                          row.state == PaymentState::abandoned;
+  if (!given_back && row.tool != call_.tool_name) {
+    // One payment buys one call of the tool it was offered for: the same authorization sent
+    // for another tool at the same price is not a retry.
+    record_.outcome = "payment_rejected";
+    co_return co_await reply_payment_required("payment already used for another tool (" + row.tool +
+                                              ")");
+  }
   switch (row.state) {
     case PaymentState::upstream_failed:
     case PaymentState::released:
@@ -431,8 +473,7 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
       boost::system::error_code ec;
       json::value kept = json::parse(row.result_json, ec);
       if (!ec && kept.is_object()) {
-        auto claimed = state_.journal->claim_delivery(row.id);
-        if (claimed.ok() && !*claimed) {
+        if (!claim_delivery(row.id)) {
           // Another retry of this payment has just taken its result.
           record_.outcome = "payment_spent";
           co_return co_await reply(
@@ -445,10 +486,7 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
         const bool ok = co_await net::write_reply(
             client_, http::status::ok, mcp::jsonrpc_result(call_.id, std::move(result)),
             keep_alive_, state_.options.client_write_timeout, "application/json", &written);
-        if (written)
-          (void)state_.journal->mark_delivered(row.id);
-        else if (claimed.ok())
-          (void)state_.journal->release_delivery(row.id);
+        finish_delivery(row.id, written);
         co_return ok;
       }
     }

@@ -75,6 +75,10 @@ class PaidCall {
   // The final answer for the settlement `settled` of the call whose tool result is `result`.
   boost::json::object settled_answer(boost::json::object result, const facilitator::Settlement& s);
   boost::json::object unsettled_answer(const facilitator::Settlement& settlement);
+  // The first answer carrying a payment's result claims its delivery; a retry of the same
+  // payment racing it gets "payment already used" instead of a second copy.
+  bool claim_delivery(std::int64_t row);
+  void finish_delivery(std::int64_t row, bool written);
   SettlementJob job(std::int64_t row) const;
   mcp::PaymentFacts facts(const std::string& transaction) const;
   mcp::PaymentFacts facts(const JournalEntry& row) const;

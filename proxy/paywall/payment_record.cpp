@@ -83,11 +83,4 @@ void PaymentRecord::keep_locked_until(std::int64_t valid_until_unix) {
   state_.replay_guard->mark_consumed(replay_key_, ReplayGuard::Clock::now() + left);
 }
 
-void PaymentRecord::delivered() {
-  if (row_ == 0)
-    return;
-  if (auto s = state_.journal->mark_delivered(row_); !s.ok())
-    spdlog::error("payment journal: row {}: {}", row_, s.error().message);
-}
-
 }  // namespace x402proxy::proxy

@@ -35,7 +35,6 @@ class PaymentRecord {
   void given_back(PaymentState state, const std::string& why);
   // After settlement (whatever its outcome) the payment stays locked while it could be valid.
   void keep_locked_until(std::int64_t valid_until_unix);
-  void delivered();
 
   std::int64_t row() const { return row_; }
   const std::string& replay_key() const { return replay_key_; }

@@ -11,12 +11,15 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/json.hpp>
@@ -72,6 +75,8 @@ class FaultyFacilitator final : public facilitator::Facilitator {
   bool settle_refused = false;
   int settle_unknown = 0;  // this many settle calls time out first
   int settle_calls = 0;
+  // The first settle lands at once but its answer takes this long (a slow confirmation).
+  std::chrono::milliseconds first_settle_answer_delay{0};
 
   asio::awaitable<facilitator::FacilitatorResult<x402::VerifyResponse>> verify(
       const x402::PaymentPayload& payment, const x402::PaymentRequirements& required) override {
@@ -83,7 +88,12 @@ class FaultyFacilitator final : public facilitator::Facilitator {
   asio::awaitable<facilitator::FacilitatorResult<x402::SettleResponse>> settle(
       const x402::PaymentPayload& payment, const x402::PaymentRequirements& required,
       std::chrono::steady_clock::time_point deadline) override {
-    ++settle_calls;
+    if (++settle_calls == 1 && first_settle_answer_delay.count() > 0) {
+      auto landed = co_await real_->settle(payment, required, deadline);
+      asio::steady_timer slow(co_await asio::this_coro::executor, first_settle_answer_delay);
+      co_await slow.async_wait(asio::use_awaitable);
+      co_return landed;
+    }
     if (settle_refused) {
       co_return FacilitatorError{FailureKind::payment_rejected, "insufficient_funds",
                                  "the payer's balance is too low"};
@@ -168,50 +178,86 @@ class PaidCallRig {
 
   // Sends one tools/call of "add" carrying `payment` through a PaidCall over a socket pair and
   // returns what the client read.
-  Answer call(const json::object& payment) {
-    asio::ip::tcp::acceptor acceptor(context_, {asio::ip::make_address("127.0.0.1"), 0});
-    asio::ip::tcp::socket client_socket(context_);
-    client_socket.connect(acceptor.local_endpoint());
-    beast::tcp_stream server(acceptor.accept());
+  Answer call(const json::object& payment, const std::string& tool = "add") {
+    return calls({{payment, tool, std::chrono::milliseconds(0)}}).at(0);
+  }
 
-    const std::string body = json::serialize(
-        json::object{{"jsonrpc", "2.0"},
-                     {"id", 7},
-                     {"method", "tools/call"},
-                     {"params", json::object{{"name", "add"},
-                                             {"arguments", json::object{{"a", 2}, {"b", 3}}},
-                                             {"_meta", json::object{{"x402/payment", payment}}}}}});
-    PaidCall::Request request{http::verb::post, "/mcp", 11};
-    request.set(http::field::host, "127.0.0.1");
-    request.set(http::field::content_type, "application/json");
-    request.set(http::field::accept, "application/json, text/event-stream");
-    request.body() = body;
-    request.prepare_payload();
-    auto post = mcp::inspect_mcp_post(body);
-    REQUIRE(post.ok());
-    const ToolOffer offer = add_offer();
-    PaidCall paid(state_, server, request, *post, offer);
-    bool done = false;
-    asio::co_spawn(
-        context_,
-        [&]() -> asio::awaitable<void> {
-          co_await paid.run();
-          done = true;
-        },
-        asio::detached);
+  struct Sent {
+    json::object payment;
+    std::string tool = "add";
+    std::chrono::milliseconds after{0};  // sent this long after the first
+  };
+  // Sends the calls concurrently, each on its own connection through its own PaidCall (as serve
+  // runs them), and returns what each client read, in order. `outcomes` holds each call's.
+  std::vector<Answer> calls(const std::vector<Sent>& sent) {
+    struct Connection {
+      asio::ip::tcp::socket client;
+      std::optional<beast::tcp_stream> server;
+      PaidCall::Request request;
+      std::optional<mcp::McpPost> post;
+      ToolOffer offer;
+      std::optional<PaidCall> paid;
+      explicit Connection(asio::io_context& context) : client(context) {}
+    };
+    asio::ip::tcp::acceptor acceptor(context_, {asio::ip::make_address("127.0.0.1"), 0});
+    std::vector<std::unique_ptr<Connection>> connections;
+    std::size_t done = 0;
+    for (const auto& one : sent) {
+      auto connection = std::make_unique<Connection>(context_);
+      connection->client.connect(acceptor.local_endpoint());
+      connection->server.emplace(acceptor.accept());
+      const json::object arguments =
+          one.tool == "echo" ? json::object{{"text", "hi"}} : json::object{{"a", 2}, {"b", 3}};
+      const std::string body = json::serialize(json::object{
+          {"jsonrpc", "2.0"},
+          {"id", 7},
+          {"method", "tools/call"},
+          {"params", json::object{{"name", one.tool},
+                                  {"arguments", arguments},
+                                  {"_meta", json::object{{"x402/payment", one.payment}}}}}});
+      auto& request = connection->request;
+      request = PaidCall::Request{http::verb::post, "/mcp", 11};
+      request.set(http::field::host, "127.0.0.1");
+      request.set(http::field::content_type, "application/json");
+      request.set(http::field::accept, "application/json, text/event-stream");
+      request.body() = body;
+      request.prepare_payload();
+      auto post = mcp::inspect_mcp_post(body);
+      REQUIRE(post.ok());
+      connection->post = std::move(post).value();
+      connection->offer = add_offer();
+      connection->offer.tool = one.tool;
+      connection->paid.emplace(state_, *connection->server, connection->request, *connection->post,
+                               connection->offer);
+      asio::co_spawn(
+          context_,
+          [&, c = connection.get(), after = one.after]() -> asio::awaitable<void> {
+            asio::steady_timer wait(context_, after);
+            co_await wait.async_wait(asio::use_awaitable);
+            co_await c->paid->run();
+            ++done;
+          },
+          asio::detached);
+      connections.push_back(std::move(connection));
+    }
     context_.run();
     context_.restart();
-    REQUIRE(done);
-    outcome = paid.record().outcome;
-    server.socket().shutdown(asio::ip::tcp::socket::shutdown_send);
-
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(client_socket, buffer, response);
-    Answer answer;
-    answer.status = response.result_int();
-    answer.message = json::parse(response.body()).as_object();
-    return answer;
+    REQUIRE(done == sent.size());
+    std::vector<Answer> answers;
+    outcomes.clear();
+    for (auto& connection : connections) {
+      outcomes.push_back(connection->paid->record().outcome);
+      connection->server->socket().shutdown(asio::ip::tcp::socket::shutdown_send);
+      beast::flat_buffer buffer;
+      http::response<http::string_body> response;
+      http::read(connection->client, buffer, response);
+      Answer answer;
+      answer.status = response.result_int();
+      answer.message = json::parse(response.body()).as_object();
+      answers.push_back(std::move(answer));
+    }
+    outcome = outcomes.empty() ? "" : outcomes.front();
+    return answers;
   }
 
   json::object payment() const {
@@ -254,8 +300,21 @@ class PaidCallRig {
     return booked->size();
   }
   FaultyFacilitator& facilitator() { return *facilitator_; }
+  PaymentJournal& journal() { return *state_.journal; }
+  // Runs `action` on the rig's I/O thread `after` the next calls start.
+  void at(std::chrono::milliseconds after, std::function<void()> action) {
+    asio::co_spawn(
+        context_,
+        [this, after, action = std::move(action)]() -> asio::awaitable<void> {
+          asio::steady_timer wait(context_, after);
+          co_await wait.async_wait(asio::use_awaitable);
+          action();
+        },
+        asio::detached);
+  }
 
-  std::string outcome;
+  std::string outcome;                // the (first) call's outcome
+  std::vector<std::string> outcomes;  // every call's, in order
 
  private:
   TempFile ledger_file_;
@@ -395,4 +454,75 @@ TEST_CASE("paid call: a pending settlement keeps the result, and the same paymen
   rows = rig.journal_rows();
   CHECK(rows[0].state == PaymentState::settled);
   CHECK(rows[0].delivered_ms != 0);
+}
+
+TEST_CASE("paid call: a retry while the call settles waits its turn; one result, one run",
+          "[paid_call]") {
+  PaidCallRig rig;
+  // The call's settlement lands but its answer is slow; the buyer retries the same payment
+  // meanwhile. The call owns the settlement, so the retry is told to come back (pending, no
+  // offer) and the call delivers the result. The tool ran once and one payment moved.
+  rig.facilitator().first_settle_answer_delay = std::chrono::milliseconds(250);
+  const auto payment = rig.payment();
+  auto answers = rig.calls({{payment, "add", std::chrono::milliseconds(0)},
+                            {payment, "add", std::chrono::milliseconds(100)}});
+  INFO(json::serialize(answers[0].message) << "\n" << json::serialize(answers[1].message));
+  CHECK(rig.outcomes == std::vector<std::string>{"paid", "settle_pending"});
+  CHECK(answers[0].text() == "5");
+  REQUIRE(answers[1].has_result());
+  CHECK(answers[1].result().at("isError").as_bool());
+  CHECK_FALSE(answers[1].message.contains("error"));
+  CHECK(json::serialize(answers[1].message).find("accepts") == std::string::npos);
+  CHECK(rig.upstream_calls() == 1);
+  CHECK(rig.transfers() == 1);
+  auto rows = rig.journal_rows();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].state == PaymentState::settled);
+  CHECK(rows[0].delivered_ms != 0);
+  CHECK(rows[0].result_json.empty());
+
+  // Back later with the same payment: the result was delivered, so the payment is spent.
+  auto later = rig.call(payment);
+  CHECK(rig.outcome == "payment_spent");
+  CHECK(later.text() != "5");
+}
+
+TEST_CASE("paid call: a result another server already delivered is not delivered again",
+          "[paid_call]") {
+  PaidCallRig rig;
+  // While the call's settle answer is on its way, another replica on the same journal redeems
+  // the payment (it proved the settlement on chain) and claims the kept result's delivery. The
+  // call then answers "payment already used" instead of a second copy.
+  rig.facilitator().first_settle_answer_delay = std::chrono::milliseconds(250);
+  rig.at(std::chrono::milliseconds(100), [&] {
+    auto claimed = rig.journal().claim_delivery(1);
+    REQUIRE(claimed.ok());
+    CHECK(*claimed);
+  });
+  auto answer = rig.call(rig.payment());
+  INFO(json::serialize(answer.message));
+  CHECK(rig.outcome == "payment_spent");
+  CHECK(answer.text() != "5");
+  CHECK_THAT(json::serialize(answer.message), Catch::Contains("already"));
+  CHECK(rig.upstream_calls() == 1);
+  CHECK(rig.transfers() == 1);
+}
+
+TEST_CASE("paid call: a payment that bought one tool does not buy another at the same price",
+          "[paid_call]") {
+  PaidCallRig rig;
+  rig.facilitator().settle_unknown = 100;  // pending: the row keeps the payment open
+  const auto payment = rig.payment();
+  auto pending = rig.call(payment, "add");
+  REQUIRE(pending.has_result());
+  CHECK(rig.outcome == "settle_pending");
+  rig.facilitator().settle_unknown = 0;
+
+  auto other = rig.call(payment, "echo");
+  INFO(json::serialize(other.message));
+  CHECK(rig.outcome == "payment_rejected");
+  CHECK_THAT(json::serialize(other.message),
+             Catch::Contains("payment already used for another tool"));
+  CHECK(rig.upstream_calls() == 1);
+  CHECK(rig.transfers() == 0);
 }
