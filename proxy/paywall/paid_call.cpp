@@ -200,6 +200,7 @@ asio::awaitable<bool> PaidCall::run() {
   record_.verify_time = std::chrono::steady_clock::now() - verify_started;
   state_.metrics->verify_latency.observe(record_.verify_time);
   if (!verified.ok()) {
+    record.release_unused();
     const auto& failure = verified.error();
     if (failure.kind == facilitator::FailureKind::payment_rejected) {
       // Built before the co_await: GCC 12 mishandles conditional temporaries in a co_await
@@ -241,6 +242,7 @@ asio::awaitable<bool> PaidCall::run() {
       json::serialize(x402::to_json(facilitator_requirement_, payment_->x402_version));
   if (!record.open(entry).ok()) {
     // Without a record the payment could be lost in a crash: refuse rather than forward.
+    record.release_unused();
     co_return co_await reply_rpc_error(mcp::rpc_code::internal_error,
                                        "payment journal unavailable; the call was not forwarded");
   }

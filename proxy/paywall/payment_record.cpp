@@ -21,9 +21,15 @@ PaymentRecord::PaymentRecord(const ServeState& state, std::string replay_key,
     : state_(state), replay_key_(std::move(replay_key)), requirement_(requirement) {}
 
 PaymentRecord::~PaymentRecord() {
+  release_unused();
+}
+
+void PaymentRecord::release_unused() {
   // Refused before it was journaled (verification failed, the journal refused): nothing used it.
-  if (locked_ && !finished_ && row_ == 0)
+  if (locked_ && !finished_ && row_ == 0) {
+    finished_ = true;
     state_.replay_guard->release(replay_key_);
+  }
 }
 
 bool PaymentRecord::lock() {

@@ -35,6 +35,9 @@ class PaymentRecord {
   void given_back(PaymentState state, const std::string& why);
   // After settlement (whatever its outcome) the payment stays locked while it could be valid.
   void keep_locked_until(std::int64_t valid_until_unix);
+  // Refused before it was journaled: the lock is given back now, before the refusal is written,
+  // so that the buyer's immediate retry (on another I/O thread) does not find it in use.
+  void release_unused();
 
   std::int64_t row() const { return row_; }
   const std::string& replay_key() const { return replay_key_; }

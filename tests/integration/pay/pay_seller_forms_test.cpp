@@ -269,7 +269,7 @@ TEST_CASE("a payment refused at verification falls back to the next signer",
   CHECK(ledger_states(pay) == std::vector<std::string>{"released", "paid"});
 }
 
-TEST_CASE("a plain HTTP 402 to a payment falls back; one with PAYMENT-RESPONSE is final",
+TEST_CASE("a plain HTTP 402 to a payment falls back, one with PAYMENT-RESPONSE is final",
           "[pay][forms][fallback]") {
   for (bool with_receipt : {false, true}) {
     DYNAMIC_SECTION("PAYMENT-RESPONSE on the refusal: " << with_receipt) {

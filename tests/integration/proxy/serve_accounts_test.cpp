@@ -231,7 +231,7 @@ TEST_CASE("tools/list gains the billing tools and each priced tool's price", "[a
 
 // Once the same payment comes again it is refused before any credit; that a settled top-up seen
 // twice (its call, the reconciler) credits once is tests/unit/proxy/credit/account_billing_test.
-TEST_CASE("a top-up paid with x402 is credited; the same payment sent again is refused, uncredited",
+TEST_CASE("a top-up paid with x402 is credited, the same payment sent again is refused, uncredited",
           "[accounts][topup]") {
   AccountsServe s("$0.001");
   const std::string topup = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":)"

@@ -67,7 +67,7 @@ TEST_CASE("a paid call settles on chain: exactly the price moves, the receipt na
 
 TEST_CASE(
     "a confirmation slower than settle_timeout: pending, then the same payment redeems the "
-    "result; one transfer",
+    "result, one transfer",
     "[chain][evm][pending]") {
   ChainServe serve;
   serve.start();

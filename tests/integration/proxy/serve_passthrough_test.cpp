@@ -30,7 +30,7 @@ TEST_CASE("a free call reaches the upstream byte for byte and its answer comes b
   CHECK(seen[0].header("mcp-protocol-version") == "2025-06-18");
 }
 
-TEST_CASE("hop-by-hop headers stop at the proxy; end-to-end ones pass", "[serve][passthrough]") {
+TEST_CASE("hop-by-hop headers stop at the proxy, end-to-end ones pass", "[serve][passthrough]") {
   ServeFixture serve;
   auto reply = mcp_post(serve.port, R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
                         {{"Connection", "keep-alive, X-Hop"},

@@ -293,6 +293,7 @@ TEST_CASE("a facilitator that is down, failing or slow stops the call before the
     serve.facilitator.set_mode(mode);
     serve.facilitator.set_slow_delay(std::chrono::milliseconds(2500));  // budget is 1 s
     auto reply = pay(serve, "add", payment);
+    INFO("facilitator mode " << static_cast<int>(mode) << ": " << reply.body);
     REQUIRE(reply.status == 200);
     auto message = json::parse(reply.body).as_object();
     REQUIRE(message.contains("error"));
@@ -369,7 +370,7 @@ TEST_CASE("a settlement that outlives settle_timeout is pending and its result i
   CHECK(serve.facilitator.verify_calls() == 1);
 }
 
-TEST_CASE("progress events of a paid call pass at once; the final answer waits for settlement",
+TEST_CASE("progress events of a paid call pass at once, the final answer waits for settlement",
           "[serve][paywall][sse]") {
   ServeOptionsForTest options;
   options.upstream.progress_interval = std::chrono::milliseconds(300);
@@ -545,7 +546,7 @@ TEST_CASE("every unknown settlement answer is retried within the call's wait, ne
 }
 
 TEST_CASE(
-    "a settle answer lost on the connection is pending; 'already used' afterwards proves "
+    "a settle answer lost on the connection is pending, 'already used' afterwards proves "
     "nothing",
     "[serve][paywall][settle][faults]") {
   using Answer = FakeFacilitator::SettleAnswer;

@@ -122,7 +122,7 @@ TEST_CASE("a payment forwarded before a crash is settled when serve starts again
   CHECK_FALSE(paid.contains("isError"));
 }
 
-TEST_CASE("an older journal is migrated; a payment never forwarded is abandoned, not settled",
+TEST_CASE("an older journal is migrated, a payment never forwarded is abandoned, not settled",
           "[serve][recovery]") {
   RestartableServe serve;
   {

@@ -191,7 +191,7 @@ TEST_CASE("the ledger file holds hashes only: no key or secret appears in it", "
         std::filesystem::perms::none);
 }
 
-TEST_CASE("credit and debit change the balance; an unknown balance is 0", "[accounts]") {
+TEST_CASE("credit and debit change the balance, an unknown balance is 0", "[accounts]") {
   auto store = open_store();
   CHECK(balance_of(*store, "alice") == 0);
   REQUIRE(store->credit("alice", kUsdc, 5'000'000, "invoice 17").ok());
@@ -275,7 +275,7 @@ TEST_CASE("reservations left open by a crashed run are released at start-up, unc
   CHECK(*store->release_open_reservations("again") == 0);
 }
 
-TEST_CASE("a crash after the call reached the tool charges the reservation; before, it releases",
+TEST_CASE("a crash after the call reached the tool charges the reservation, before, it releases",
           "[accounts]") {
   auto store = open_store();
   REQUIRE(store->credit("alice", kUsdc, 10'000, "seed").ok());

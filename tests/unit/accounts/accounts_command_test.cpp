@@ -41,7 +41,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("accounts: add-key, credit, show, revoke-key end to end; the key is shown only once",
+TEST_CASE("accounts: add-key, credit, show, revoke-key end to end, the key is shown only once",
           "[accounts]") {
   const std::string dir = make_temp_dir("accounts-cli");
   const std::string ledger = dir + "/accounts.sqlite";

@@ -335,7 +335,7 @@ TEST_CASE("an RS256 or ES256 token is checked with a PEM public key", "[jwt]") {
   CHECK(JwtVerifier::create(context.get_executor(), bad).error().reason == "jwt.config");
 }
 
-TEST_CASE("an ES256 token is checked with a key from a JWKS file; an unknown kid is refused",
+TEST_CASE("an ES256 token is checked with a key from a JWKS file, an unknown kid is refused",
           "[jwt]") {
   asio::io_context context;
   Pkey ec = ec_key();

@@ -134,7 +134,7 @@ facilitator::FacilitatorResult<x402::VerifyResponse> verify_over_tls(unsigned sh
 
 }  // namespace
 
-TEST_CASE("TLS peers are verified by default; an untrusted certificate is refused",
+TEST_CASE("TLS peers are verified by default, an untrusted certificate is refused",
           "[remote_facilitator][tls]") {
   TlsServer server;
   auto refused = verify_over_tls(server.port, true);

@@ -108,7 +108,7 @@ TEST_CASE("requests over a limit, too slow or malformed get the server's own ans
   CHECK(garbled.starts_with("HTTP/1.1 400"));
 }
 
-TEST_CASE("a connection refused on open gets 503; an escaping exception ends only its connection",
+TEST_CASE("a connection refused on open gets 503, an escaping exception ends only its connection",
           "[http_server]") {
   std::atomic<int> open{0};
   std::atomic<int> closed{0};

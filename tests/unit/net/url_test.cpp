@@ -4,7 +4,7 @@
 
 using x402proxy::net::parse_http_url;
 
-TEST_CASE("http and https URLs give host, port, path and query; IPv6 literals lose brackets",
+TEST_CASE("http and https URLs give host, port, path and query, IPv6 literals lose brackets",
           "[url]") {
   auto plain = parse_http_url("http://127.0.0.1:3001/mcp");
   REQUIRE(plain.ok());

@@ -5,7 +5,7 @@
 using x402proxy::proxy::RateLimiter;
 using namespace std::chrono_literals;
 
-TEST_CASE("a client IP gets its burst at once, then the rate; others are not affected",
+TEST_CASE("a client IP gets its burst at once, then the rate, others are not affected",
           "[rate_limit]") {
   RateLimiter limiter(10, 3);  // 10 per second, bursts of 3
   const auto start = RateLimiter::Clock::now();

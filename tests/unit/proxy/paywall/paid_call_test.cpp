@@ -456,7 +456,7 @@ TEST_CASE("paid call: a pending settlement keeps the result, and the same paymen
   CHECK(rows[0].delivered_ms != 0);
 }
 
-TEST_CASE("paid call: a retry while the call settles waits its turn; one result, one run",
+TEST_CASE("paid call: a retry while the call settles waits its turn, one result, one run",
           "[paid_call]") {
   PaidCallRig rig;
   // The call's settlement lands but its answer is slow; the buyer retries the same payment

@@ -97,7 +97,7 @@ TEST_CASE("a payment that cannot be decoded is refused as invalid_payload",
   }
 }
 
-TEST_CASE("a payment matches the offer it accepted exactly; changed terms match none",
+TEST_CASE("a payment matches the offer it accepted exactly, changed terms match none",
           "[payment_extraction]") {
   ToolOffer offer;
   offer.accepts = {usdc("1000"), usdc("5000")};
