@@ -125,8 +125,7 @@ SettlementJob PaidCall::job(std::int64_t row) const {
 }
 
 PaidCall::Request PaidCall::upstream_request() {
-  return make_upstream_request(request_, state_.upstream->endpoint(), body_without_payment(post_),
-                               true);
+  return make_upstream_request(request_, state_.upstream->endpoint(), upstream_body_, true);
 }
 
 asio::awaitable<bool> PaidCall::run() {
@@ -149,6 +148,16 @@ asio::awaitable<bool> PaidCall::run() {
     co_return co_await reply_payment_required("Payment required to access this tool");
   }
   payment_ = std::move(**extracted);
+  if (auto body = body_without_payment(request_.body())) {
+    upstream_body_ = std::move(*body);
+  } else {
+    // The strict parser accepted it, so this should not happen; if it does, the body is not
+    // re-serialized (it would change the client's numbers) and nothing is verified or run.
+    record_.outcome = "payment_rejected";
+    co_return co_await reply_rpc_error(mcp::rpc_code::invalid_request,
+                                       "Invalid Request: the payment could not be separated from "
+                                       "the request body; the call was not run");
+  }
 
   auto matched = match_offer(offer_, *payment_, call_.tool_name);
   if (!matched.ok())

@@ -95,6 +95,7 @@ class PaidCall {
 
   // Set once the payment is matched to an offer.
   std::optional<x402::PaymentPayload> payment_;
+  std::string upstream_body_;  // the client's body less its payment, byte for byte
   const x402::PaymentRequirements* requirement_ = nullptr;
   x402::PaymentRequirements facilitator_requirement_;  // the offer in the payment's x402 version
   CheckedPayment checked_;

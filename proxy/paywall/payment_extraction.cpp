@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "mcp/json_member_edit.h"
 #include "x402/base64.h"
 #include "x402/codec.h"
 #include "x402/networks.h"
@@ -43,20 +44,6 @@ Result<std::optional<x402::PaymentPayload>> decode_payload_string(std::string_vi
                            " is neither a JSON object nor base64 JSON: " + decoded.error().message);
   }
   return decode_payload_json(*decoded, where);
-}
-
-// Boost 1.81's object::erase moves the last element into the hole; the upstream should see the
-// client's key order, so the object is rebuilt without the key instead.
-void erase_keeping_order(json::object& object, std::string_view key) {
-  if (!object.contains(key))
-    return;
-  json::object kept(object.storage());
-  kept.reserve(object.size() - 1);
-  for (auto& item : object) {
-    if (item.key() != key)
-      kept.emplace(item.key(), std::move(item.value()));
-  }
-  object = std::move(kept);
 }
 
 }  // namespace
@@ -115,16 +102,8 @@ Result<const x402::PaymentRequirements*> match_offer(const ToolOffer& offer,
                         std::string(tool) + "\" (" + offered_list + ")");
 }
 
-std::string body_without_payment(mcp::McpPost& post) {
-  json::object& params = post.body.get_object()["params"].get_object();
-  if (json::value* meta = params.if_contains("_meta"); meta && meta->is_object()) {
-    erase_keeping_order(meta->get_object(), "x402/payment");
-    if (meta->get_object().empty())
-      erase_keeping_order(params, "_meta");
-  }
-  // The messages point into the body; the only one that mattered has been read already.
-  post.messages.front().payment = nullptr;
-  return json::serialize(post.body);
+std::optional<std::string> body_without_payment(std::string_view body) {
+  return mcp::without_payment_member(body);
 }
 
 }  // namespace x402proxy::proxy

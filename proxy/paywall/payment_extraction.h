@@ -30,8 +30,10 @@ Result<const x402::PaymentRequirements*> match_offer(const ToolOffer& offer,
                                                      const x402::PaymentPayload& payment,
                                                      std::string_view tool);
 
-// The body the upstream receives for a paid call: params._meta without "x402/payment" (and without
-// _meta if that was its only key). Everything else is kept as the client sent it.
-std::string body_without_payment(mcp::McpPost& post);
+// The body the upstream receives for a paid call: the client's text with params._meta's
+// "x402/payment" member cut out (and _meta, if that was its only key), every other byte as sent
+// (a parse-and-serialize round trip would turn 1e400 into Infinity). nullopt: the text could not
+// be followed, and the call is refused rather than forwarded re-serialized.
+std::optional<std::string> body_without_payment(std::string_view body);
 
 }  // namespace x402proxy::proxy
