@@ -28,4 +28,15 @@ asio::awaitable<bool> write_reply(boost::beast::tcp_stream& client, http::status
   co_return !ec && keep_alive;
 }
 
+asio::awaitable<bool> write_response(boost::beast::tcp_stream& client,
+                                     http::response<http::string_body> response,
+                                     std::chrono::milliseconds write_timeout) {
+  response.set(http::field::cache_control, "no-store");
+  const bool keep_alive = response.keep_alive();
+  boost::system::error_code ec;
+  client.expires_after(write_timeout);
+  co_await http::async_write(client, response, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec && keep_alive;
+}
+
 }  // namespace x402proxy::net

@@ -6,7 +6,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 namespace x402proxy::net {
 
@@ -17,5 +19,11 @@ boost::asio::awaitable<bool> write_reply(boost::beast::tcp_stream& client,
                                          bool keep_alive, std::chrono::milliseconds write_timeout,
                                          const char* content_type = "application/json",
                                          bool* written = nullptr);
+
+// Writes a response the caller built (extra headers such as Allow); same return.
+boost::asio::awaitable<bool> write_response(
+    boost::beast::tcp_stream& client,
+    boost::beast::http::response<boost::beast::http::string_body> response,
+    std::chrono::milliseconds write_timeout);
 
 }  // namespace x402proxy::net

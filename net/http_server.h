@@ -42,8 +42,17 @@ struct HttpServerOptions {
   std::string name = "http server";  // in log lines
 };
 
-// Why a request could not be read; the server answers it with 431, 413, 408 or 400.
-enum class ReadFailure { header_too_large, body_too_large, too_slow, malformed };
+// Why a request could not be read; the server answers it with 431, 413, 408, 400 (malformed,
+// or framing that a peer could read differently: RFC 9112 §6.3) or 417 (an Expect other than
+// 100-continue).
+enum class ReadFailure {
+  header_too_large,
+  body_too_large,
+  too_slow,
+  malformed,
+  bad_framing,
+  expectation_failed
+};
 
 struct HttpServerHandlers {
   // One request: writes the answer and says whether the connection may carry another.

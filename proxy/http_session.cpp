@@ -13,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "mcp/json_member_edit.h"
 #include "mcp/jsonrpc_reply.h"
 #include "mcp/mcp_request.h"
 #include "net/http_reply.h"
@@ -32,6 +33,42 @@ using Request = net::HttpRequest;
 
 namespace {
 
+// Headers the proxy acts on (MCP's, the payment's, the credentials', the body's type), each
+// allowed once.
+constexpr std::string_view kSingleHeaders[] = {
+    "Host",       "Content-Type",    "Content-Length",    "Mcp-Session-Id", "MCP-Protocol-Version",
+    "Mcp-Method", "Mcp-Name",        "PAYMENT-SIGNATURE", "X-PAYMENT",      "Authorization",
+    "X-API-Key",  "Content-Encoding"};
+
+// {"error": message}: the body of the proxy's own HTTP refusals. (Built outside the coroutines:
+// GCC 12 mishandles a braced initializer list in a co_await full-expression.)
+std::string error_body(const std::string& message) {
+  return json::serialize(json::object{{"error", message}});
+}
+
+// 405 with Allow (RFC 9110 §15.5.6) for a method the MCP endpoint does not take.
+http::response<http::string_body> method_not_allowed(const Request& request) {
+  http::response<http::string_body> refused{http::status::method_not_allowed, 11};
+  refused.set(http::field::allow, "GET, POST, DELETE");
+  refused.set(http::field::content_type, "application/json");
+  refused.body() = json::serialize(
+      json::object{{"error", "method " + std::string(request.method_string()) +
+                                 " is not allowed on the MCP endpoint; use POST, GET or DELETE"}});
+  refused.keep_alive(request.keep_alive() && request.body().empty());
+  refused.prepare_payload();
+  return refused;
+}
+
+// The first of kSingleHeaders sent more than once. (Outside the coroutines: GCC 12 cannot keep a
+// range-for over an array in a coroutine frame.)
+std::optional<std::string_view> repeated_header(const Request& request) {
+  for (std::string_view name : kSingleHeaders) {
+    if (request.count(name) > 1)
+      return name;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string_view> header(const Request& request, std::string_view name) {
   auto it = request.find(name);
   if (it == request.end())
@@ -41,9 +78,9 @@ std::optional<std::string_view> header(const Request& request, std::string_view 
 
 // Forwards a request that is not a priced call and streams the answer back untouched.
 asio::awaitable<bool> pass_through(const ServeState& state, beast::tcp_stream& client,
-                                   const Request& request) {
+                                   const Request& request, std::string body) {
   auto upstream_request =
-      make_upstream_request(request, state.upstream->endpoint(), request.body(), false);
+      make_upstream_request(request, state.upstream->endpoint(), std::move(body));
   auto acquired = co_await state.upstream->acquire();
   const bool keep_alive = request.keep_alive();
   if (!acquired.ok()) {
@@ -153,7 +190,29 @@ asio::awaitable<bool> handle_post(const ServeState& state, beast::tcp_stream& cl
   const std::string method = post.is_batch ? "(batch)" : metric_method_label(first);
   const auto started = std::chrono::steady_clock::now();
   if (priced == nullptr) {
-    const bool keep = co_await pass_through(state, client, request);
+    // Payment material never reaches the upstream: a payment on a free call (or on anything
+    // but a priced call) is cut from the text; inside a batch it is refused, as priced calls
+    // are.
+    std::string body;
+    bool carries_payment = false;
+    for (const mcp::McpMessage& message : post.messages)
+      carries_payment = carries_payment || message.payment != nullptr;
+    if (!carries_payment) {
+      body = request.body();
+    } else if (post.is_batch) {
+      co_return co_await bad_request(state, client, http::status::bad_request, nullptr,
+                                     mcp::rpc_code::invalid_request,
+                                     "Invalid Request: an x402 payment cannot be sent inside a "
+                                     "JSON-RPC batch; send the paid call on its own");
+    } else if (auto cut = mcp::without_payment_member(request.body())) {
+      body = std::move(*cut);
+    } else {
+      co_return co_await bad_request(state, client, http::status::bad_request, first.id,
+                                     mcp::rpc_code::invalid_request,
+                                     "Invalid Request: the payment could not be separated from "
+                                     "the request body");
+    }
+    const bool keep = co_await pass_through(state, client, request, std::move(body));
     state.metrics->count_request(method, "", "forwarded");
     if (first.is_tools_call && !post.is_batch) {
       CallRecord record{first.id, first.tool_name, "free", "", "forwarded"};
@@ -181,6 +240,22 @@ asio::awaitable<bool> handle_request(const ServeState& state, beast::tcp_stream&
         "{\"error\":\"not found: the MCP endpoint is " + state.upstream->endpoint().path + "\"}",
         request.keep_alive(), state.options.client_write_timeout);
   }
+  // The MCP endpoint takes POST (inspected), GET and DELETE (MCP basic/transports, Streamable
+  // HTTP); anything else, including method tokens in another case ("post"), is answered here
+  // and never forwarded.
+  const http::verb method = request.method();
+  if (method != http::verb::post && method != http::verb::get && method != http::verb::delete_) {
+    auto refused = method_not_allowed(request);
+    co_return co_await net::write_response(client, std::move(refused),
+                                           state.options.client_write_timeout);
+  }
+  // A header the proxy reads to decide, sent twice, could be read one way here and the other way
+  // upstream: refused rather than guessed.
+  if (auto repeated = repeated_header(request)) {
+    std::string body = error_body("header " + std::string(*repeated) + " appears more than once");
+    co_return co_await net::write_reply(client, http::status::bad_request, std::move(body), false,
+                                        state.options.client_write_timeout);
+  }
   Caller caller;
   if (state.accounts) {
     caller = co_await state.accounts->identify(request);
@@ -198,7 +273,16 @@ asio::awaitable<bool> handle_request(const ServeState& state, beast::tcp_stream&
   }
   if (request.method() == http::verb::post)
     co_return co_await handle_post(state, client, request, caller);
-  co_return co_await pass_through(state, client, request);
+  // GET opens the server's event stream, DELETE ends a session (MCP basic/transports); neither
+  // has a body, and a body on them would reach the upstream uninspected.
+  if (!request.body().empty()) {
+    std::string body =
+        error_body("a " + std::string(request.method_string()) +
+                   " request to the MCP endpoint carries no body; send JSON-RPC with POST");
+    co_return co_await net::write_reply(client, http::status::bad_request, std::move(body), false,
+                                        state.options.client_write_timeout);
+  }
+  co_return co_await pass_through(state, client, request, std::string());
 }
 
 }  // namespace
@@ -264,7 +348,15 @@ net::HttpServerHandlers serve_handlers(std::shared_ptr<const ServeState> state, 
         return mcp::jsonrpc_error(nullptr, mcp::rpc_code::invalid_request,
                                   "request not received within the read timeout");
       case net::ReadFailure::malformed:
-        return "{\"error\":\"malformed HTTP request: " + std::string(detail) + "\"}";
+        return json::serialize(
+            json::object{{"error", "malformed HTTP request: " + std::string(detail)}});
+      case net::ReadFailure::bad_framing:
+        return json::serialize(json::object{
+            {"error", "ambiguous message framing: " + std::string(detail) +
+                          "; send either a Content-Length or Transfer-Encoding: chunked"}});
+      case net::ReadFailure::expectation_failed:
+        return json::serialize(
+            json::object{{"error", "expectation failed: " + std::string(detail)}});
     }
     return std::nullopt;
   };

@@ -6,6 +6,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "mcp/json_member_edit.h"
 #include "mcp/jsonrpc_reply.h"
 #include "mcp/paid_answers.h"
 #include "net/http_reply.h"
@@ -81,8 +82,10 @@ asio::awaitable<bool> run_account_call(const ServeState& state, beast::tcp_strea
   HeldCall held(state, client, keep_alive, call.id);
   // Marked before the request goes onto the connection: a crash from then on charges the
   // reservation (the tool may have run) instead of releasing it.
+  // `"x402/payment": null` (no payment, read as such) is cut too: no payment member goes upstream.
   auto forwarded = co_await held.forward(
-      make_upstream_request(request, state.upstream->endpoint(), request.body(), true),
+      make_upstream_request(request, state.upstream->endpoint(),
+                            mcp::without_payment_member(request.body()).value_or(request.body())),
       [&] { return billing.store().mark_forwarded(*reservation); });
   std::string outcome = "upstream_failed";
   bool keep = false;
@@ -194,7 +197,7 @@ asio::awaitable<bool> run_tools_list(const ServeState& state, beast::tcp_stream&
   AccountBilling* billing = state.accounts.get();
   HeldCall held(state, client, request.keep_alive(), message.id);
   auto listed = co_await held.forward(
-      make_upstream_request(request, state.upstream->endpoint(), request.body(), true),
+      make_upstream_request(request, state.upstream->endpoint(), request.body()),
       [] { return ok_status(); });
   if (listed.kind == HeldResult::Kind::upstream_http)
     co_return held.client_ok();

@@ -125,7 +125,7 @@ SettlementJob PaidCall::job(std::int64_t row) const {
 }
 
 PaidCall::Request PaidCall::upstream_request() {
-  return make_upstream_request(request_, state_.upstream->endpoint(), upstream_body_, true);
+  return make_upstream_request(request_, state_.upstream->endpoint(), upstream_body_);
 }
 
 asio::awaitable<bool> PaidCall::run() {

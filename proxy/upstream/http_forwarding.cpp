@@ -20,7 +20,7 @@ bool is_payment_header(std::string_view name) {
 
 http::request<http::string_body> make_upstream_request(
     const http::request<http::string_body>& client_request, const UpstreamEndpoint& upstream,
-    std::string body, bool strip_payment_headers) {
+    std::string body) {
   http::request<http::string_body> request;
   request.method(client_request.method());
   if (client_request.method() == http::verb::unknown) {
@@ -36,9 +36,8 @@ http::request<http::string_body> make_upstream_request(
     auto name = field.name_string();
     if (net::is_hop_by_hop_header(name) || net::named_by_connection(client_request, name))
       continue;
-    if (field.name() == http::field::host || field.name() == http::field::content_length)
-      continue;
-    if (strip_payment_headers && is_payment_header(name))
+    if (field.name() == http::field::host || field.name() == http::field::content_length ||
+        field.name() == http::field::expect || is_payment_header(name))
       continue;
     request.insert(field.name(), name, field.value());
   }

@@ -15,9 +15,10 @@ namespace x402proxy::proxy {
 
 // The request the upstream receives: the client's method, the upstream's path (plus the client's
 // query string), end-to-end headers, Host of the upstream, and `body` (the client's own bytes for
-// anything that is not a paid call). Payment headers are dropped when `strip_payment_headers`.
+// anything that is not a paid call, less any payment). Payment headers never go upstream, on any
+// path; nor does Expect (the proxy has read the whole body and answered 100 itself).
 boost::beast::http::request<boost::beast::http::string_body> make_upstream_request(
     const boost::beast::http::request<boost::beast::http::string_body>& client_request,
-    const UpstreamEndpoint& upstream, std::string body, bool strip_payment_headers);
+    const UpstreamEndpoint& upstream, std::string body);
 
 }  // namespace x402proxy::proxy

@@ -61,6 +61,10 @@ net::HttpServerHandlers echo_handlers() {
         return std::string("{\"error\":\"slow\"}");
       case net::ReadFailure::malformed:
         return std::string("{\"error\":\"malformed\"}");
+      case net::ReadFailure::bad_framing:
+        return std::string("{\"error\":\"framing\"}");
+      case net::ReadFailure::expectation_failed:
+        return std::string("{\"error\":\"expectation\"}");
     }
     return std::nullopt;
   };

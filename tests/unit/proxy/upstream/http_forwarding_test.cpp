@@ -31,7 +31,7 @@ TEST_CASE("the upstream request carries end-to-end headers, the upstream's path 
   client.set("X-Hop", "drop me");
   client.set("Mcp-Session-Id", "abc");
   client.set("PAYMENT-SIGNATURE", "secret");
-  auto forwarded = make_upstream_request(client, *upstream, "{}", true);
+  auto forwarded = make_upstream_request(client, *upstream, "{}");
   CHECK(forwarded.target() == "/mcp?session=1");
   CHECK(forwarded[http::field::host] == "[::1]:3001");
   CHECK(forwarded["Mcp-Session-Id"] == "abc");
