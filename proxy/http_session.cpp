@@ -303,10 +303,19 @@ asio::awaitable<bool> serve_request(const ServeState& state, beast::tcp_stream& 
                            "rate limit: too many requests from " + peer + "; slow down"),
         request.keep_alive(), state.options.client_write_timeout);
   }
-  ++state.metrics->requests_in_flight;
+  // Counted for as long as the request is answered, however its coroutine ends.
+  struct Counted {
+    std::atomic<std::int64_t>& gauge;
+    explicit Counted(std::atomic<std::int64_t>& g) : gauge(g) { ++gauge; }
+    ~Counted() { --gauge; }
+  };
+  const std::string_view target = request.target();
+  const bool event_stream = request.method() == http::verb::get &&
+                            target.substr(0, target.find('?')) == state.upstream->endpoint().path;
+  Counted counted(event_stream ? state.metrics->event_streams_open
+                               : state.metrics->requests_in_flight);
   const bool keep_alive =
       co_await handle_request(state, client, request, admin_allowed, mcp_allowed);
-  --state.metrics->requests_in_flight;
   // Draining (SIGTERM): the answer went out; this connection takes no further request.
   co_return keep_alive && !state.draining();
 }

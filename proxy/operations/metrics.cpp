@@ -187,6 +187,11 @@ std::string ServeMetrics::render(std::int64_t journal_backlog) const {
   out.append("x402_proxy_requests_in_flight ")
       .append(std::to_string(requests_in_flight.load()))
       .append("\n");
+  header(out, "x402_proxy_event_streams_open", "gauge",
+         "GET event streams relayed from the upstream now (not counted in requests_in_flight)");
+  out.append("x402_proxy_event_streams_open ")
+      .append(std::to_string(event_streams_open.load()))
+      .append("\n");
   header(out, "x402_proxy_journal_open_payments", "gauge",
          "payments in the journal not yet settled or closed (verified or forwarded)");
   out.append("x402_proxy_journal_open_payments ")

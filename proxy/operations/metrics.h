@@ -50,7 +50,10 @@ class ServeMetrics {
   LatencyHistogram settle_latency;
   LatencyHistogram upstream_latency;  // until the upstream's response headers arrive
   std::atomic<std::int64_t> open_connections{0};
-  std::atomic<std::int64_t> requests_in_flight{0};
+  std::atomic<std::int64_t> requests_in_flight{0};  // what draining waits for
+  // GET event streams open now: they last as long as the session, so draining ends them rather
+  // than waiting for them (they are not in requests_in_flight).
+  std::atomic<std::int64_t> event_streams_open{0};
 
   // `journal_backlog` is read at scrape time (open rows of the payment journal; -1 if unknown).
   std::string render(std::int64_t journal_backlog) const;

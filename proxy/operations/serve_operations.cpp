@@ -131,8 +131,13 @@ asio::awaitable<void> drain_and_stop(asio::io_context& context, const ServeState
   state.live->draining = true;
   stop_accepting();
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  spdlog::info("draining: no new connections; {} request(s) in flight, up to {} ms to finish",
-               state.metrics->requests_in_flight.load(), grace.count());
+  // GET event streams are not waited for: they last as long as their session, and the client
+  // reconnects to another replica (MCP basic/transports, resumability). Calls are.
+  spdlog::info(
+      "draining: no new connections; {} request(s) in flight, up to {} ms to finish; {} event "
+      "stream(s) end now",
+      state.metrics->requests_in_flight.load(), grace.count(),
+      state.metrics->event_streams_open.load());
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (state.metrics->requests_in_flight.load() > 0 &&
          std::chrono::steady_clock::now() < deadline) {

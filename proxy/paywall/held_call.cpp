@@ -88,8 +88,11 @@ asio::awaitable<boost::system::error_code> HeldCall::read_final_header() {
     if (ec)
       co_return ec;
     // An interim 1xx (100 Continue, 102, 103) is never the answer: read on to the final one.
+    // 101 (switching protocols) ends HTTP on this connection: a failure, never pooled.
     const unsigned status = parser_->get().result_int();
-    if (status < 100 || status >= 200 || status == 101)
+    if (status == 101)
+      co_return asio::error::operation_not_supported;
+    if (status < 100 || status >= 200)
       co_return ec;
   }
 }

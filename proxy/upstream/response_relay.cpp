@@ -1,6 +1,8 @@
 #include "proxy/upstream/response_relay.h"
 
 #include <array>
+#include <memory>
+#include <optional>
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,21 +18,88 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
+namespace {
+
+// While a relay waits on the upstream (a long tool call, an SSE stream that is quiet for
+// minutes) it also watches the client: a client that closes its connection closes the upstream
+// request, so the relay ends and the connection slot is freed at once instead of at the
+// upstream's idle timeout. One wait on the client socket, armed for the whole relay; readable
+// with bytes waiting means a pipelined next request (not a departure), and the watch ends.
+// Free calls only: a paid call is never cut (its result is kept for the buyer who paid).
+class ClientWatch {
+ public:
+  ClientWatch(beast::tcp_stream& client, UpstreamConnection& upstream)
+      : client_(client), state_(std::make_shared<State>()) {
+    state_->upstream = &upstream.stream.socket();
+    client_.socket().async_wait(
+        asio::ip::tcp::socket::wait_read,
+        [state = state_, socket = &client_.socket()](const boost::system::error_code& ec) {
+          if (state->done)
+            return;  // the relay has ended; nothing here is alive
+          if (!ec) {
+            char byte;
+            boost::system::error_code peek_error;
+            const std::size_t got = socket->receive(asio::buffer(&byte, 1),
+                                                    asio::socket_base::message_peek, peek_error);
+            if (got > 0 && !peek_error)
+              return;  // a pipelined request, not a departure
+          } else if (ec == asio::error::operation_aborted) {
+            return;
+          }
+          state->left = true;
+          boost::system::error_code ignored;
+          state->upstream->close(ignored);
+        });
+  }
+  ~ClientWatch() {
+    state_->done = true;
+    boost::system::error_code ignored;
+    client_.socket().cancel(ignored);
+  }
+  bool client_left() const { return state_->left; }
+
+ private:
+  struct State {
+    bool done = false;
+    bool left = false;
+    asio::ip::tcp::socket* upstream = nullptr;
+  };
+  beast::tcp_stream& client_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace
+
 asio::awaitable<RelayOutcome> relay_response(UpstreamConnection& upstream,
                                              beast::tcp_stream& client, bool client_keep_alive,
                                              bool head_request, RelayTimeouts timeouts) {
   RelayOutcome outcome;
   boost::system::error_code ec;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);  // streamed, never held: no reason to cap the total
-  parser.skip(head_request);
-  upstream.stream.expires_after(timeouts.upstream_idle);
-  co_await http::async_read_header(upstream.stream, upstream.buffer, parser,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    outcome.upstream_error = ec;
-    co_return outcome;
+  ClientWatch watch(client, upstream);
+  std::optional<http::response_parser<http::buffer_body>> reading;
+  for (;;) {
+    reading.emplace();
+    reading->body_limit(boost::none);  // streamed, never held: no reason to cap the total
+    reading->skip(head_request);
+    upstream.stream.expires_after(timeouts.upstream_idle);
+    co_await http::async_read_header(upstream.stream, upstream.buffer, *reading,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      outcome.upstream_error = watch.client_left() ? asio::error::connection_aborted : ec;
+      co_return outcome;
+    }
+    // An interim 1xx is never the answer (RFC 9110 §15.2): the proxy answered the client's
+    // 100-continue itself and the upstream's 102/103 are not relayed, so read on to the final
+    // response. 101 would end HTTP on the connection: a failure, and the connection is closed.
+    const unsigned status = reading->get().result_int();
+    if (status == 101) {
+      outcome.upstream_error = asio::error::operation_not_supported;
+      co_return outcome;
+    }
+    if (status >= 200)
+      break;
   }
+  http::response_parser<http::buffer_body>& parser = *reading;
 
   // The client sees the upstream's status and end-to-end headers; framing is ours to choose.
   http::response<http::buffer_body> response;
@@ -65,7 +134,7 @@ asio::awaitable<RelayOutcome> relay_response(UpstreamConnection& upstream,
     if (ec == http::error::need_buffer)
       ec = {};
     if (ec) {
-      outcome.upstream_error = ec;
+      outcome.upstream_error = watch.client_left() ? asio::error::connection_aborted : ec;
       co_return outcome;  // mid-body: the client connection cannot be reused either
     }
     std::size_t got = chunk.size() - parser.get().body().size;

@@ -84,6 +84,10 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acqui
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection || !connection->stream.socket().is_open())
     return;
+  // Bytes already read past the end of the last response belong to no request: a connection
+  // holding them would hand them to the next one (another client's answer). Closed instead.
+  if (connection->buffer.size() != 0)
+    return;
   connection->stream.expires_never();
   connection->idle_since = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
