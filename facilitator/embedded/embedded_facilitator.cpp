@@ -37,6 +37,14 @@ std::string ledger_transaction_id(const std::string& payment_id, bool solana) {
   return signers::evm::to_hex(std::span(digest.data(), SHA256_DIGEST_LENGTH));
 }
 
+// A payer short of the amount. @x402/evm 2.27 names it invalid_exact_evm_insufficient_balance
+// (eip3009-utils.ts diagnoseEip3009SimulationFailure) where the v2 spec §9 says
+// insufficient_funds: the library wins. @x402/svm has no name of its own (only a failed
+// simulation), so Solana keeps the spec's.
+const char* insufficient_funds_reason(bool solana) {
+  return solana ? "insufficient_funds" : "invalid_exact_evm_insufficient_balance";
+}
+
 }  // namespace
 
 Result<std::shared_ptr<EmbeddedFacilitator>> EmbeddedFacilitator::create(EmbeddedOptions options,
@@ -101,10 +109,10 @@ FacilitatorResult<x402::VerifyResponse> EmbeddedFacilitator::verify_now(
   if (!balance.ok())
     return FacilitatorError{FailureKind::unreachable, "ledger", balance.error().message};
   if (*balance < checked->amount) {
-    return rejected(
-        make_error("insufficient_funds", checked->payer + " holds " + x402::to_string(*balance) +
-                                             ", needs " + x402::to_string(checked->amount)),
-        checked->payer);
+    return rejected(make_error(insufficient_funds_reason(checked->solana),
+                               checked->payer + " holds " + x402::to_string(*balance) + ", needs " +
+                                   x402::to_string(checked->amount)),
+                    checked->payer);
   }
   x402::VerifyResponse response;
   response.is_valid = true;
@@ -134,8 +142,10 @@ FacilitatorResult<x402::SettleResponse> EmbeddedFacilitator::settle_now(
                           : make_error("invalid_exact_evm_nonce_already_used", refusal.message),
                       checked->payer);
     }
-    if (refusal.kind == LedgerFailure::insufficient_funds)
-      return rejected(refusal, checked->payer);
+    if (refusal.kind == LedgerFailure::insufficient_funds) {
+      return rejected(make_error(insufficient_funds_reason(checked->solana), refusal.message),
+                      checked->payer);
+    }
     return FacilitatorError{FailureKind::unreachable, "ledger", recorded.error().message};
   }
   x402::SettleResponse response;

@@ -69,7 +69,7 @@ TEST_CASE("serve with the embedded facilitator settles into its ledger until the
   CHECK(paid_error(call()).empty());
   CHECK(balance_of(dir + "/ledger.sqlite", kPayer) == "500");
   CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "2000");  // exactly what it was paid
-  CHECK_THAT(paid_error(call()), Catch::Contains("insufficient_funds"));
+  CHECK_THAT(paid_error(call()), Catch::Contains("invalid_exact_evm_insufficient_balance"));
   CHECK(serve.upstream_tool_calls("add") == 2);
   CHECK_THAT(serve.proxy->output(), Catch::Contains("moves no money on any chain"));
 }
