@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include "facilitator/rules/evm_exact_rules.h"
+#include "facilitator/rules/payer_recovery.h"
 #include "facilitator/rules/svm_exact_rules.h"
 #include "signers/evm/hex.h"
 #include "signers/solana/base58.h"
@@ -60,26 +61,30 @@ Result<std::shared_ptr<EmbeddedFacilitator>> EmbeddedFacilitator::create(Embedde
 
 FacilitatorResult<EmbeddedFacilitator::Checked> EmbeddedFacilitator::check(
     const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  // Every refusal names the payer when the payload does (rules/payer_recovery.h).
+  const std::string claimed_payer = recover_payer(payment);
   auto network = x402::describe_network(requirements.network);
   if (!network) {
-    return rejected(make_error("invalid_network", "unknown network " + requirements.network));
+    return rejected(make_error("invalid_network", "unknown network " + requirements.network),
+                    claimed_payer);
   }
   if (!options_.networks.empty() && std::find(options_.networks.begin(), options_.networks.end(),
                                               network->caip2) == options_.networks.end()) {
     return rejected(make_error("invalid_network",
-                               "this facilitator does not serve " + std::string(network->caip2)));
+                               "this facilitator does not serve " + std::string(network->caip2)),
+                    claimed_payer);
   }
   Checked checked;
   if (network->family == x402::NetworkFamily::evm) {
     auto verified = verify_exact_evm(payment, requirements, clock_(), options_.clock_skew.count());
     if (!verified.ok())
-      return rejected(verified.error());
+      return rejected(verified.error(), claimed_payer);
     checked =
         Checked{verified->payer, verified->pay_to, verified->amount, verified->payment_id, false};
   } else {
     auto verified = verify_exact_svm(payment, requirements, options_.solana_fee_payers);
     if (!verified.ok())
-      return rejected(verified.error());
+      return rejected(verified.error(), claimed_payer);
     // The ledger credits the payee's wallet (payTo), not its token account.
     checked =
         Checked{verified->payer, requirements.pay_to, verified->amount, verified->payment_id, true};
