@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "facilitator/embedded/embedded_facilitator.h"
 #include "facilitator/service/simulated_solana_rpc.h"
 #include "net/http_reply.h"
 #include "x402/codec.h"
@@ -65,7 +66,11 @@ asio::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator, std
     // JSON-RPC over HTTP: the transport always answers 200; failures are JSON-RPC errors.
     if (method != "POST")
       co_return ApiAnswer{405, error_body("use POST /solana-rpc")};
-    co_return ApiAnswer{200, answer_simulated_solana_rpc(body)};
+    // The simulated chain's token accounts are the embedded facilitator's ledger; in front of
+    // any other facilitator there is no ledger to show, only the registry's mints.
+    auto* embedded = dynamic_cast<EmbeddedFacilitator*>(&facilitator);
+    std::string rpc = answer_simulated_solana_rpc(body, embedded ? &embedded->ledger() : nullptr);
+    co_return ApiAnswer{200, std::move(rpc)};
   }
   if (path == "/supported") {
     if (method != "GET")
