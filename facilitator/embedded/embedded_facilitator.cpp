@@ -181,6 +181,21 @@ x402::SupportedResponse EmbeddedFacilitator::supported_now() const {
       supported.kinds.push_back({1, "exact", std::string(network.v1_name), extra});
     }
   }
+  // x402 v2 §7.3.1: `signers` maps CAIP-2 patterns to the facilitator's signing addresses. As
+  // @x402/core's getSupported does, one key per scheme family ("eip155:*", "solana:*"), listed
+  // only when a kind of that family is offered and it has addresses: Solana's fee payers, and the
+  // EVM addresses the operator names as its settling accounts (this ledger signs nothing on an EVM
+  // chain, so there are none unless configured).
+  auto offers = [&](x402::NetworkFamily family) {
+    return std::any_of(supported.kinds.begin(), supported.kinds.end(), [&](const auto& kind) {
+      const x402::Network* network = x402::find_network(kind.network);
+      return network != nullptr && network->family == family;
+    });
+  };
+  if (!options_.evm_signers.empty() && offers(x402::NetworkFamily::evm))
+    supported.signers.emplace_back("eip155:*", options_.evm_signers);
+  if (!options_.solana_fee_payers.empty() && offers(x402::NetworkFamily::solana))
+    supported.signers.emplace_back("solana:*", options_.solana_fee_payers);
   return supported;
 }
 

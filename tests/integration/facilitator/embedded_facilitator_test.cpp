@@ -288,3 +288,29 @@ TEST_CASE("refusals name the payer whenever the payload does, with the official 
             x402proxy::signers::solana::base58_encode(buyer->public_key()));
   }
 }
+
+TEST_CASE("GET /supported lists the facilitator's signers by CAIP-2 family",
+          "[embedded][service][supported]") {
+  const std::string fee_payer = "EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd";
+  const std::string evm_signer = "0x1111111111111111111111111111111111111111";
+  std::string dir = make_temp_dir("facilitator-signers");
+  FacilitatorProcess facilitator(
+      dir, "$1", "solana_fee_payer: " + fee_payer + "\nevm_signer: \"" + evm_signer + "\"\n");
+
+  // x402 v2 §7.3.1: signers maps CAIP-2 patterns to the facilitator's addresses.
+  auto supported =
+      json::parse(http_request(facilitator.port, "GET", "/supported").body).as_object();
+  const json::object& signers = supported.at("signers").as_object();
+  CHECK(signers.size() == 2);
+  CHECK(signers.at("solana:*") == json::array{json::string(fee_payer)});
+  CHECK(signers.at("eip155:*") == json::array{json::string(evm_signer)});
+
+  // Without an EVM signer only the Solana fee payer is listed; a facilitator serving no Solana
+  // network lists no fee payer.
+  std::string other = make_temp_dir("facilitator-signers-evm-only");
+  FacilitatorProcess evm_only(other, "$1",
+                              "solana_fee_payer: " + fee_payer + "\nnetworks: [ base-sepolia ]\n");
+  auto evm_supported =
+      json::parse(http_request(evm_only.port, "GET", "/supported").body).as_object();
+  CHECK(evm_supported.at("signers").as_object().empty());
+}
