@@ -314,3 +314,48 @@ TEST_CASE("GET /supported lists the facilitator's signers by CAIP-2 family",
       json::parse(http_request(evm_only.port, "GET", "/supported").body).as_object();
   CHECK(evm_supported.at("signers").as_object().empty());
 }
+
+TEST_CASE("each verify and settle is logged in one line and counted in /metrics",
+          "[embedded][service][operations]") {
+  std::string dir = make_temp_dir("facilitator-operations");
+  FacilitatorProcess facilitator(dir, "$1", "", "info");
+
+  auto payment = evm_payment(kBaseSepoliaOffer);
+  const std::string signature(payment.at("payload").at("signature").as_string());
+  CHECK(call_api(facilitator.port, "/verify", payment, kBaseSepoliaOffer).at("isValid").as_bool());
+  auto settled = call_api(facilitator.port, "/settle", payment, kBaseSepoliaOffer);
+  CHECK(settled.at("success").as_bool());
+  auto replay = call_api(facilitator.port, "/verify", payment, kBaseSepoliaOffer);
+  CHECK(replay.at("invalidReason").as_string() == "invalid_exact_evm_nonce_already_used");
+
+  const std::string log = facilitator.process->output();
+  INFO(log);
+  const std::string about = std::string(" payer=") + kPayer +
+                            " network=eip155:84532 asset=0x036CbD53842c5426634e7929541eC2318f3dCF7e"
+                            " amount=1000 scheme=exact x402Version=2";
+  CHECK_THAT(log, Catch::Contains("facilitator verify outcome=valid" + about));
+  CHECK_THAT(log, Catch::Contains("facilitator settle outcome=settled" + about + " transaction=" +
+                                  std::string(settled.at("transaction").as_string())));
+  CHECK_THAT(log,
+             Catch::Contains(
+                 "facilitator verify outcome=invalid reason=invalid_exact_evm_nonce_already_used" +
+                 about));
+  // Never the signature, whole or in part.
+  CHECK(log.find(signature.substr(2, 40)) == std::string::npos);
+
+  auto metrics = http_request(facilitator.port, "GET", "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK_THAT(metrics.headers["content-type"], Catch::Contains("text/plain; version=0.0.4"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(x402_facilitator_calls_total{operation="verify",outcome="valid",)"
+                             R"(network="eip155:84532",reason=""} 1)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(
+                 R"(x402_facilitator_calls_total{operation="verify",outcome="invalid",)"
+                 R"(network="eip155:84532",reason="invalid_exact_evm_nonce_already_used"} 1)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(x402_facilitator_settled_atomic_total{network="eip155:84532",)"
+                             R"(asset="0x036CbD53842c5426634e7929541eC2318f3dCF7e"} 1000)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(x402_facilitator_call_seconds_count{operation="settle"} 1)"));
+}
