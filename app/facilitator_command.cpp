@@ -128,6 +128,8 @@ int run_facilitator_command(const std::string& config_path) {
   options.networks = cfg.networks;
   if (!cfg.solana_fee_payer.empty())
     options.solana_fee_payers.push_back(cfg.solana_fee_payer);
+  if (!cfg.evm_signer.empty())
+    options.evm_signers.push_back(cfg.evm_signer);
   auto embedded = facilitator::EmbeddedFacilitator::create(options);
   if (!embedded.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy facilitator: %s\n", embedded.error().message.c_str());

@@ -26,19 +26,30 @@ Result<std::shared_ptr<const FacilitatorServiceConfig>> parse_facilitator_config
   config->source = source_name;
   if (auto s = fields.only_keys(root, "",
                                 {"listen", "ledger", "starting_balance", "networks", "clock_skew",
-                                 "log_level", "solana_fee_payer", "solana_rpc"});
+                                 "log_level", "solana_fee_payer", "solana_rpc", "evm_signer"});
       !s.ok()) {
     return s.error();
   }
   for (auto [key, target] :
        {std::pair{"listen", &config->listen}, std::pair{"ledger", &config->ledger},
         std::pair{"log_level", &config->log_level},
-        std::pair{"solana_fee_payer", &config->solana_fee_payer}}) {
+        std::pair{"solana_fee_payer", &config->solana_fee_payer},
+        std::pair{"evm_signer", &config->evm_signer}}) {
     if (auto node = root[key]) {
       auto v = fields.scalar(node, key, "a string");
       if (!v.ok())
         return v.error();
       *target = *v;
+    }
+  }
+  if (auto node = root["evm_signer"]) {
+    const std::string& address = config->evm_signer;
+    const bool hex = address.size() == 42 && address.starts_with("0x") &&
+                     address.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+    if (!hex) {
+      return fields.error_at(
+          node, "evm_signer",
+          "expected an EVM address (0x and 40 hex digits), got " + quote_value(address));
     }
   }
   if (auto node = root["starting_balance"]) {

@@ -18,6 +18,9 @@ struct FacilitatorServiceConfig {
       "0";                            // per new payer: "$5" (6-decimal stablecoins) or atomic units
   std::vector<std::string> networks;  // CAIP-2 ids or v1 names it serves; empty: every known one
   std::string solana_fee_payer;       // the fee payer address Solana payments must name (base58)
+  // An EVM address /supported lists as the facilitator's signer ("signers": {"eip155:*": [...]},
+  // x402 v2 §7.3.1); "" = none (the ledger signs nothing on an EVM chain).
+  std::string evm_signer;
   std::chrono::seconds clock_skew{5};
   std::string log_level = "info";
   // Also answer POST /solana-rpc with simulated chain data (a fresh random blockhash, the known

@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include "facilitator/rules/evm_exact_rules.h"
+#include "facilitator/rules/payer_recovery.h"
 #include "facilitator/rules/svm_exact_rules.h"
 #include "signers/evm/hex.h"
 #include "signers/solana/base58.h"
@@ -37,6 +38,14 @@ std::string ledger_transaction_id(const std::string& payment_id, bool solana) {
   return signers::evm::to_hex(std::span(digest.data(), SHA256_DIGEST_LENGTH));
 }
 
+// A payer short of the amount. @x402/evm 2.27 names it invalid_exact_evm_insufficient_balance
+// (eip3009-utils.ts diagnoseEip3009SimulationFailure) where the v2 spec §9 says
+// insufficient_funds: the library wins. @x402/svm has no name of its own (only a failed
+// simulation), so Solana keeps the spec's.
+const char* insufficient_funds_reason(bool solana) {
+  return solana ? "insufficient_funds" : "invalid_exact_evm_insufficient_balance";
+}
+
 }  // namespace
 
 Result<std::shared_ptr<EmbeddedFacilitator>> EmbeddedFacilitator::create(EmbeddedOptions options,
@@ -52,26 +61,30 @@ Result<std::shared_ptr<EmbeddedFacilitator>> EmbeddedFacilitator::create(Embedde
 
 FacilitatorResult<EmbeddedFacilitator::Checked> EmbeddedFacilitator::check(
     const x402::PaymentPayload& payment, const x402::PaymentRequirements& requirements) {
+  // Every refusal names the payer when the payload does (rules/payer_recovery.h).
+  const std::string claimed_payer = recover_payer(payment);
   auto network = x402::describe_network(requirements.network);
   if (!network) {
-    return rejected(make_error("invalid_network", "unknown network " + requirements.network));
+    return rejected(make_error("invalid_network", "unknown network " + requirements.network),
+                    claimed_payer);
   }
   if (!options_.networks.empty() && std::find(options_.networks.begin(), options_.networks.end(),
                                               network->caip2) == options_.networks.end()) {
     return rejected(make_error("invalid_network",
-                               "this facilitator does not serve " + std::string(network->caip2)));
+                               "this facilitator does not serve " + std::string(network->caip2)),
+                    claimed_payer);
   }
   Checked checked;
   if (network->family == x402::NetworkFamily::evm) {
     auto verified = verify_exact_evm(payment, requirements, clock_(), options_.clock_skew.count());
     if (!verified.ok())
-      return rejected(verified.error());
+      return rejected(verified.error(), claimed_payer);
     checked =
         Checked{verified->payer, verified->pay_to, verified->amount, verified->payment_id, false};
   } else {
     auto verified = verify_exact_svm(payment, requirements, options_.solana_fee_payers);
     if (!verified.ok())
-      return rejected(verified.error());
+      return rejected(verified.error(), claimed_payer);
     // The ledger credits the payee's wallet (payTo), not its token account.
     checked =
         Checked{verified->payer, requirements.pay_to, verified->amount, verified->payment_id, true};
@@ -101,10 +114,10 @@ FacilitatorResult<x402::VerifyResponse> EmbeddedFacilitator::verify_now(
   if (!balance.ok())
     return FacilitatorError{FailureKind::unreachable, "ledger", balance.error().message};
   if (*balance < checked->amount) {
-    return rejected(
-        make_error("insufficient_funds", checked->payer + " holds " + x402::to_string(*balance) +
-                                             ", needs " + x402::to_string(checked->amount)),
-        checked->payer);
+    return rejected(make_error(insufficient_funds_reason(checked->solana),
+                               checked->payer + " holds " + x402::to_string(*balance) + ", needs " +
+                                   x402::to_string(checked->amount)),
+                    checked->payer);
   }
   x402::VerifyResponse response;
   response.is_valid = true;
@@ -134,8 +147,10 @@ FacilitatorResult<x402::SettleResponse> EmbeddedFacilitator::settle_now(
                           : make_error("invalid_exact_evm_nonce_already_used", refusal.message),
                       checked->payer);
     }
-    if (refusal.kind == LedgerFailure::insufficient_funds)
-      return rejected(refusal, checked->payer);
+    if (refusal.kind == LedgerFailure::insufficient_funds) {
+      return rejected(make_error(insufficient_funds_reason(checked->solana), refusal.message),
+                      checked->payer);
+    }
     return FacilitatorError{FailureKind::unreachable, "ledger", recorded.error().message};
   }
   x402::SettleResponse response;
@@ -166,6 +181,21 @@ x402::SupportedResponse EmbeddedFacilitator::supported_now() const {
       supported.kinds.push_back({1, "exact", std::string(network.v1_name), extra});
     }
   }
+  // x402 v2 §7.3.1: `signers` maps CAIP-2 patterns to the facilitator's signing addresses. As
+  // @x402/core's getSupported does, one key per scheme family ("eip155:*", "solana:*"), listed
+  // only when a kind of that family is offered and it has addresses: Solana's fee payers, and the
+  // EVM addresses the operator names as its settling accounts (this ledger signs nothing on an EVM
+  // chain, so there are none unless configured).
+  auto offers = [&](x402::NetworkFamily family) {
+    return std::any_of(supported.kinds.begin(), supported.kinds.end(), [&](const auto& kind) {
+      const x402::Network* network = x402::find_network(kind.network);
+      return network != nullptr && network->family == family;
+    });
+  };
+  if (!options_.evm_signers.empty() && offers(x402::NetworkFamily::evm))
+    supported.signers.emplace_back("eip155:*", options_.evm_signers);
+  if (!options_.solana_fee_payers.empty() && offers(x402::NetworkFamily::solana))
+    supported.signers.emplace_back("solana:*", options_.solana_fee_payers);
   return supported;
 }
 

@@ -22,6 +22,8 @@ struct EmbeddedOptions {
   std::chrono::seconds clock_skew{5};
   // Solana fee payers this facilitator manages (base58); offered in /supported as extra.feePayer.
   std::vector<std::string> solana_fee_payers;
+  // EVM addresses named as this facilitator's signers in /supported "signers" ("eip155:*").
+  std::vector<std::string> evm_signers;
   // The networks it accepts (CAIP-2); empty means every network of the registry.
   std::vector<std::string> networks;
 };

@@ -65,7 +65,12 @@ Result<VerifiedEvmPayment> verify_exact_evm(const x402::PaymentPayload& payment,
   }
   auto required = x402::parse_amount(requirements.amount);
   if (!required.ok() || evm::Uint256(*required) != authorization.value) {
-    return make_error("invalid_exact_evm_authorization_value",
+    // x402 v2 §9 and @x402/evm 2.27 exact/facilitator/eip3009.ts name it ..._value_mismatch; the
+    // library's v1 scheme (exact/v1/facilitator/scheme.ts) still says ..._authorization_value,
+    // and a v1 seller's middleware compares against that.
+    return make_error(payment.x402_version == 1
+                          ? "invalid_exact_evm_authorization_value"
+                          : "invalid_exact_evm_payload_authorization_value_mismatch",
                       "the authorization is for " + authorization.value.str() +
                           ", expected exactly " + requirements.amount);
   }

@@ -25,7 +25,9 @@ struct VerifiedEvmPayment {
 // Reasons: invalid_exact_evm_scheme, invalid_exact_evm_network_mismatch,
 // invalid_exact_evm_missing_eip712_domain, invalid_payload, invalid_exact_evm_signature,
 // invalid_exact_evm_recipient_mismatch, invalid_exact_evm_payload_authorization_valid_before,
-// invalid_exact_evm_payload_authorization_valid_after, invalid_exact_evm_authorization_value.
+// invalid_exact_evm_payload_authorization_valid_after,
+// invalid_exact_evm_payload_authorization_value_mismatch (v2; a v1 payment gets the library's v1
+// name invalid_exact_evm_authorization_value). The full list: rules/reason_names.h.
 // `clock_skew` widens both ends of the time window.
 Result<VerifiedEvmPayment> verify_exact_evm(const x402::PaymentPayload& payment,
                                             const x402::PaymentRequirements& requirements,

@@ -2,7 +2,9 @@
 // served in front of any Facilitator — in practice the embedded one, so that other x402 software,
 // and `serve` as a remote client, can use it over the network. Optionally it also answers POST
 // /solana-rpc with the simulated Solana RPC (simulated_solana_rpc.h), for buyers of a closed
-// deployment whose only "chain" is the embedded facilitator's ledger.
+// deployment whose only "chain" is the embedded facilitator's ledger. Every verify and settle is
+// logged in one structured line (facilitator_call_log.h) and counted for GET /metrics
+// (facilitator_metrics.h, Prometheus text, as serve's /metrics).
 #pragma once
 
 #include <memory>
@@ -13,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "facilitator/facilitator.h"
+#include "facilitator/service/facilitator_metrics.h"
 #include "net/http_server.h"
 #include "x402/result.h"
 
@@ -36,14 +39,17 @@ class FacilitatorHttpService {
 };
 
 // The answer to one API call: HTTP status and JSON body. POST /solana-rpc exists only when
-// `simulate_solana_rpc` is on; otherwise it is an unknown path (404) like any other.
+// `simulate_solana_rpc` is on; otherwise it is an unknown path (404) like any other. GET /metrics
+// exists when `metrics` is given; verify and settle are counted there and logged either way.
 struct ApiAnswer {
   unsigned status = 200;
   std::string body;
+  std::string content_type = "application/json";
 };
 boost::asio::awaitable<ApiAnswer> answer_facilitator_call(Facilitator& facilitator,
                                                           std::string method, std::string path,
                                                           std::string body,
-                                                          bool simulate_solana_rpc = false);
+                                                          bool simulate_solana_rpc = false,
+                                                          FacilitatorMetrics* metrics = nullptr);
 
 }  // namespace x402proxy::facilitator

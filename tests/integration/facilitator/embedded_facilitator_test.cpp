@@ -1,46 +1,13 @@
 // The embedded facilitator: in process behind serve, and as the standalone `facilitator` service
 // on the standard HTTP API (used by serve as a remote facilitator, and by raw HTTP clients).
-#include <sqlite3.h>
-
 #include "signers/solana/exact_svm_payment.h"
+#include "tests/integration/facilitator/facilitator_process.h"
 #include "tests/support/serve_fixture.h"
 
 using namespace x402proxy::testing;
 namespace json = boost::json;
 
 namespace {
-
-struct FacilitatorProcess {
-  explicit FacilitatorProcess(const std::string& dir, const std::string& starting_balance = "$1") {
-    std::ofstream(dir + "/facilitator.yaml")
-        << "listen: 127.0.0.1:0\nledger: " << dir << "/ledger.sqlite\nstarting_balance: \""
-        << starting_balance << "\"\nlog_level: warn\n";
-    process = std::make_unique<ChildProcess>(
-        std::vector<std::string>{proxy_binary(), "facilitator", "--config",
-                                 dir + "/facilitator.yaml"},
-        dir + "/facilitator.log");
-    auto line = process->wait_for_line("listening on", std::chrono::seconds(10));
-    INFO(process->output());
-    REQUIRE(line);
-    port = port_from_listening_line(*line);
-  }
-  std::unique_ptr<ChildProcess> process;
-  unsigned short port = 0;
-};
-
-std::string balance_of(const std::string& ledger, const std::string& account) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(ledger.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  sqlite3_prepare_v2(db, "SELECT amount FROM balances WHERE account = ?1", -1, &statement, nullptr);
-  sqlite3_bind_text(statement, 1, account.c_str(), -1, SQLITE_TRANSIENT);
-  std::string amount = sqlite3_step(statement) == SQLITE_ROW
-                           ? reinterpret_cast<const char*>(sqlite3_column_text(statement, 0))
-                           : "";
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return amount;
-}
 
 std::string paid_error(const HttpReply& reply) {
   auto result = result_of(reply);
@@ -69,7 +36,7 @@ TEST_CASE("serve with the embedded facilitator settles into its ledger until the
   CHECK(paid_error(call()).empty());
   CHECK(balance_of(dir + "/ledger.sqlite", kPayer) == "500");
   CHECK(balance_of(dir + "/ledger.sqlite", kPayTo) == "2000");  // exactly what it was paid
-  CHECK_THAT(paid_error(call()), Catch::Contains("insufficient_funds"));
+  CHECK_THAT(paid_error(call()), Catch::Contains("invalid_exact_evm_insufficient_balance"));
   CHECK(serve.upstream_tool_calls("add") == 2);
   CHECK_THAT(serve.proxy->output(), Catch::Contains("moves no money on any chain"));
 }
@@ -214,4 +181,181 @@ TEST_CASE("a Solana payment buys a call through serve and the embedded facilitat
       mcp_post(serve.port, tool_call("add", R"({"a":4,"b":5})", meta_with_payment(payment))));
   CHECK(again.at("isError").as_bool());
   CHECK(serve.upstream_tool_calls("add") == 1);
+}
+
+namespace {
+
+const json::object kBaseSepoliaOffer{{"scheme", "exact"},
+                                     {"network", "eip155:84532"},
+                                     {"amount", "1000"},
+                                     {"asset", "0x036CbD53842c5426634e7929541eC2318f3dCF7e"},
+                                     {"payTo", kPayTo},
+                                     {"maxTimeoutSeconds", 60},
+                                     {"extra", {{"name", "USDC"}, {"version", "2"}}}};
+
+json::object call_api(unsigned short port, const std::string& path, const json::object& payment,
+                      const json::object& requirement, int version = 2) {
+  json::object body{
+      {"x402Version", version}, {"paymentPayload", payment}, {"paymentRequirements", requirement}};
+  auto reply = http_request(port, "POST", path, json::serialize(body),
+                            {{"Content-Type", "application/json"}});
+  INFO(path << " " << reply.status << " " << reply.body);
+  REQUIRE(reply.status == 200);
+  return json::parse(reply.body).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("refusals name the payer whenever the payload does, with the official reason names",
+          "[embedded][service][reasons]") {
+  const std::string fee_payer = "EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd";
+  const std::string seller = "2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4";
+  std::string dir = make_temp_dir("facilitator-refusals");
+  FacilitatorProcess facilitator(dir, "$1", "solana_fee_payer: " + fee_payer + "\n", "info");
+
+  auto refused = [&](const json::object& payment, const json::object& requirement,
+                     const std::string& reason, const std::string& payer) {
+    auto verdict = call_api(facilitator.port, "/verify", payment, requirement);
+    CHECK_FALSE(verdict.at("isValid").as_bool());
+    CHECK(verdict.at("invalidReason").as_string() == reason);
+    REQUIRE(verdict.contains("payer"));
+    CHECK(verdict.at("payer").as_string() == payer);
+    auto settled = call_api(facilitator.port, "/settle", payment, requirement);
+    CHECK_FALSE(settled.at("success").as_bool());
+    CHECK(settled.at("errorReason").as_string() == reason);
+    CHECK(settled.at("transaction").as_string() == "");
+    REQUIRE(settled.contains("payer"));
+    CHECK(settled.at("payer").as_string() == payer);
+  };
+
+  SECTION("a wrong amount: the v2 name, and the library's v1 name for a v1 payment") {
+    refused(evm_payment(kBaseSepoliaOffer, {.signed_amount = "999"}), kBaseSepoliaOffer,
+            "invalid_exact_evm_payload_authorization_value_mismatch", kPayer);
+    auto v2 = evm_payment(kBaseSepoliaOffer, {.signed_amount = "999"});
+    json::object v1_payment{{"x402Version", 1},
+                            {"scheme", "exact"},
+                            {"network", "base-sepolia"},
+                            {"payload", v2.at("payload")}};
+    json::object v1_requirement{{"scheme", "exact"},
+                                {"network", "base-sepolia"},
+                                {"maxAmountRequired", "1000"},
+                                {"asset", "0x036CbD53842c5426634e7929541eC2318f3dCF7e"},
+                                {"payTo", kPayTo},
+                                {"resource", "https://example.test/paid"},
+                                {"description", ""},
+                                {"mimeType", "application/json"},
+                                {"maxTimeoutSeconds", 60},
+                                {"extra", {{"name", "USDC"}, {"version", "2"}}}};
+    auto verdict = call_api(facilitator.port, "/verify", v1_payment, v1_requirement, 1);
+    CHECK(verdict.at("invalidReason").as_string() == "invalid_exact_evm_authorization_value");
+    CHECK(verdict.at("payer").as_string() == kPayer);
+  }
+  SECTION("a wrong payee") {
+    refused(evm_payment(kBaseSepoliaOffer,
+                        {.signed_pay_to = "0x0000000000000000000000000000000000000001"}),
+            kBaseSepoliaOffer, "invalid_exact_evm_recipient_mismatch", kPayer);
+  }
+  SECTION("a bad signature") {
+    auto payment = evm_payment(kBaseSepoliaOffer);
+    std::string signature(payment["payload"].as_object()["signature"].as_string());
+    signature[10] = signature[10] == 'a' ? 'b' : 'a';
+    payment["payload"].as_object()["signature"] = signature;
+    refused(payment, kBaseSepoliaOffer, "invalid_exact_evm_signature", kPayer);
+  }
+  SECTION("a malformed payload whose authorization still names its from") {
+    auto payment = evm_payment(kBaseSepoliaOffer);
+    payment["payload"].as_object()["authorization"].as_object()["nonce"] = "0x12";
+    refused(payment, kBaseSepoliaOffer, "invalid_payload", kPayer);
+  }
+  SECTION("a Solana transfer for another amount") {
+    json::object offer{{"scheme", "exact"},
+                       {"network", "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1"},
+                       {"amount", "1000"},
+                       {"asset", "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU"},
+                       {"payTo", seller},
+                       {"maxTimeoutSeconds", 60},
+                       {"extra", {{"feePayer", fee_payer}}}};
+    auto requirement = x402proxy::x402::requirements_from_json(offer, 2);
+    REQUIRE(requirement.ok());
+    auto buyer = x402proxy::signers::solana::SolanaKey::generate();
+    REQUIRE(buyer.ok());
+    auto payload = x402proxy::signers::solana::create_exact_svm_payload(*buyer, *requirement, {});
+    REQUIRE(payload.ok());
+    auto dearer = offer;
+    dearer["amount"] = "2000";
+    json::object payment{{"x402Version", 2}, {"accepted", dearer}, {"payload", *payload}};
+    refused(payment, dearer, "invalid_exact_svm_payload_amount_mismatch",
+            x402proxy::signers::solana::base58_encode(buyer->public_key()));
+  }
+}
+
+TEST_CASE("GET /supported lists the facilitator's signers by CAIP-2 family",
+          "[embedded][service][supported]") {
+  const std::string fee_payer = "EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd";
+  const std::string evm_signer = "0x1111111111111111111111111111111111111111";
+  std::string dir = make_temp_dir("facilitator-signers");
+  FacilitatorProcess facilitator(
+      dir, "$1", "solana_fee_payer: " + fee_payer + "\nevm_signer: \"" + evm_signer + "\"\n");
+
+  // x402 v2 §7.3.1: signers maps CAIP-2 patterns to the facilitator's addresses.
+  auto supported =
+      json::parse(http_request(facilitator.port, "GET", "/supported").body).as_object();
+  const json::object& signers = supported.at("signers").as_object();
+  CHECK(signers.size() == 2);
+  CHECK(signers.at("solana:*") == json::array{json::string(fee_payer)});
+  CHECK(signers.at("eip155:*") == json::array{json::string(evm_signer)});
+
+  // Without an EVM signer only the Solana fee payer is listed; a facilitator serving no Solana
+  // network lists no fee payer.
+  std::string other = make_temp_dir("facilitator-signers-evm-only");
+  FacilitatorProcess evm_only(other, "$1",
+                              "solana_fee_payer: " + fee_payer + "\nnetworks: [ base-sepolia ]\n");
+  auto evm_supported =
+      json::parse(http_request(evm_only.port, "GET", "/supported").body).as_object();
+  CHECK(evm_supported.at("signers").as_object().empty());
+}
+
+TEST_CASE("each verify and settle is logged in one line and counted in /metrics",
+          "[embedded][service][operations]") {
+  std::string dir = make_temp_dir("facilitator-operations");
+  FacilitatorProcess facilitator(dir, "$1", "", "info");
+
+  auto payment = evm_payment(kBaseSepoliaOffer);
+  const std::string signature(payment.at("payload").at("signature").as_string());
+  CHECK(call_api(facilitator.port, "/verify", payment, kBaseSepoliaOffer).at("isValid").as_bool());
+  auto settled = call_api(facilitator.port, "/settle", payment, kBaseSepoliaOffer);
+  CHECK(settled.at("success").as_bool());
+  auto replay = call_api(facilitator.port, "/verify", payment, kBaseSepoliaOffer);
+  CHECK(replay.at("invalidReason").as_string() == "invalid_exact_evm_nonce_already_used");
+
+  const std::string log = facilitator.process->output();
+  INFO(log);
+  const std::string about = std::string(" payer=") + kPayer +
+                            " network=eip155:84532 asset=0x036CbD53842c5426634e7929541eC2318f3dCF7e"
+                            " amount=1000 scheme=exact x402Version=2";
+  CHECK_THAT(log, Catch::Contains("facilitator verify outcome=valid" + about));
+  CHECK_THAT(log, Catch::Contains("facilitator settle outcome=settled" + about + " transaction=" +
+                                  std::string(settled.at("transaction").as_string())));
+  CHECK_THAT(log,
+             Catch::Contains(
+                 "facilitator verify outcome=invalid reason=invalid_exact_evm_nonce_already_used" +
+                 about));
+  // Never the signature, whole or in part.
+  CHECK(log.find(signature.substr(2, 40)) == std::string::npos);
+
+  auto metrics = http_request(facilitator.port, "GET", "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK_THAT(metrics.headers["content-type"], Catch::Contains("text/plain; version=0.0.4"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(x402_facilitator_calls_total{operation="verify",outcome="valid",)"
+                             R"(network="eip155:84532",reason=""} 1)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(
+                 R"(x402_facilitator_calls_total{operation="verify",outcome="invalid",)"
+                 R"(network="eip155:84532",reason="invalid_exact_evm_nonce_already_used"} 1)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(x402_facilitator_settled_atomic_total{network="eip155:84532",)"
+                             R"(asset="0x036CbD53842c5426634e7929541eC2318f3dCF7e"} 1000)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(x402_facilitator_call_seconds_count{operation="settle"} 1)"));
 }

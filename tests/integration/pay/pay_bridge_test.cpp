@@ -161,7 +161,8 @@ TEST_CASE("a seller that refuses the payment gets no second try with the same of
   INFO(json::serialize(*refused) << "\n" << pay.log());
   CHECK(error_code(*refused) == -32052);
   CHECK_THAT(error_message(*refused),
-             Catch::Contains("the seller refused it") && Catch::Contains("insufficient_funds"));
+             Catch::Contains("the seller refused it") &&
+                 Catch::Contains("invalid_exact_evm_insufficient_balance"));
   CHECK(settled_transfers(dir + "/ledger.sqlite").empty());
   pay.client->close_input();
   CHECK(pay.client->process().wait_for_exit(std::chrono::seconds(10)) == 0);

@@ -231,7 +231,7 @@ TEST_CASE("payments that do not match the offer are refused with the exact reaso
   SECTION("signed amount differs from the price") {
     auto payment = evm_payment(offer, {.signed_amount = "999"});
     CHECK_THAT(error_text(result_of(pay(serve, "add", payment))),
-               Catch::Contains("invalid_exact_evm_authorization_value"));
+               Catch::Contains("invalid_exact_evm_payload_authorization_value_mismatch"));
   }
   SECTION("signed payee differs from payTo") {
     auto payment =

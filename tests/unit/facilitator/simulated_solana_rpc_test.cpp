@@ -126,15 +126,16 @@ TEST_CASE("without the flag the Solana RPC path is unknown", "[simulated_solana_
 TEST_CASE("an unknown method is a JSON-RPC error naming it, with the request's id",
           "[simulated_solana_rpc]") {
   RunningService service(true);
-  auto reply = testing::post(service.port(), "/solana-rpc",
-                             R"({"jsonrpc":"2.0","id":"req-7","method":"getBalance","params":[]})",
-                             {{"Content-Type", "application/json"}}, std::chrono::seconds(5));
+  auto reply =
+      testing::post(service.port(), "/solana-rpc",
+                    R"({"jsonrpc":"2.0","id":"req-7","method":"sendTransaction","params":[]})",
+                    {{"Content-Type", "application/json"}}, std::chrono::seconds(5));
   REQUIRE(reply.status == 200);
   auto body = json::parse(reply.body).as_object();
   CHECK(body.at("id") == "req-7");
   CHECK(body.at("error").at("code") == -32601);
   CHECK_THAT(std::string(body.at("error").at("message").as_string()),
-             Catch::Contains("getBalance"));
+             Catch::Contains("sendTransaction"));
 }
 
 TEST_CASE("a body that is not JSON is a JSON-RPC parse error", "[simulated_solana_rpc]") {
@@ -160,9 +161,11 @@ TEST_CASE("the simulated answers keep the request id and refuse what they cannot
       R"("params":["EwWqGE4ZFKLofuestmU4LDdK7XM1N4ALgdZccwYugwGd",{"encoding":"jsonParsed"}]})");
   CHECK(unknown_mint.at("result").at("value").is_null());
 
-  auto raw_bytes = answer(R"({"jsonrpc":"2.0","id":4,"method":"getAccountInfo",)"
-                          R"("params":["4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU"]})");
-  CHECK(raw_bytes.at("error").at("code") == -32602);
+  auto zstd = answer(R"({"jsonrpc":"2.0","id":4,"method":"getAccountInfo",)"
+                     R"("params":["4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU",)"
+                     R"({"encoding":"base64+zstd"}]})");
+  CHECK(zstd.at("id") == 4);
+  CHECK(zstd.at("error").at("code") == -32602);
 
   auto no_method = answer(R"({"jsonrpc":"2.0","id":5})");
   CHECK(no_method.at("id") == 5);

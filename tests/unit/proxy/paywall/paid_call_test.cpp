@@ -356,7 +356,7 @@ TEST_CASE("paid call: a payment the facilitator refuses at verify gets the offer
   CHECK(answer.result().at("isError").as_bool());
   CHECK(answer.result().at("structuredContent").at("accepts").as_array().size() == 1);
   CHECK_THAT(std::string(answer.result().at("structuredContent").at("error").as_string()),
-             Catch::Contains("insufficient_funds"));
+             Catch::Contains("invalid_exact_evm_insufficient_balance"));
   CHECK(rig.upstream_calls() == 0);
   CHECK(rig.journal_rows().empty());
 }

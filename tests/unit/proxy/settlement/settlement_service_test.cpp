@@ -280,7 +280,7 @@ TEST_CASE("a forwarded payment the facilitator refuses with proof is recorded wi
   auto row = journal->find(id);
   REQUIRE(row.ok());
   CHECK(row->state == PaymentState::settle_failed);
-  CHECK_THAT(row->detail, Catch::StartsWith("insufficient_funds"));
+  CHECK_THAT(row->detail, Catch::StartsWith("invalid_exact_evm_insufficient_balance"));
   CHECK(facilitator->ledger().transfers()->empty());
 }
 

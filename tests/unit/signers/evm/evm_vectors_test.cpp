@@ -191,7 +191,11 @@ TEST_CASE("a payment made by our signer verifies, and each rule refuses what it 
   CHECK(reason(garbled, requirement) == "invalid_payload");
   auto other_price = requirement;
   other_price.amount = "999";
-  CHECK(reason(payment, other_price) == "invalid_exact_evm_authorization_value");
+  // x402 v2 §9 and @x402/evm's v2 facilitator; its v1 scheme keeps the old name.
+  CHECK(reason(payment, other_price) == "invalid_exact_evm_payload_authorization_value_mismatch");
+  auto v1_payment = payment;
+  v1_payment.x402_version = 1;
+  CHECK(reason(v1_payment, other_price) == "invalid_exact_evm_authorization_value");
   auto other_payee = requirement;
   other_payee.pay_to = "0x0000000000000000000000000000000000000001";
   CHECK(reason(payment, other_payee) == "invalid_exact_evm_recipient_mismatch");
