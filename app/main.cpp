@@ -8,6 +8,7 @@
 #include "app/facilitator_command.h"
 #include "app/keygen_command.h"
 #include "app/probe_command.h"
+#include "app/store_command.h"
 #include "config/price_table.h"
 #include "config/serve_config.h"
 #include "pay/pay_command.h"
@@ -33,6 +34,9 @@ constexpr const char* kUsage =
     "  accounts add-key|revoke-key|list|show|credit|debit --ledger F ...\n"
     "                             API keys and prepaid balances of known callers\n"
     "  probe URL [--timeout 2s]   GET an http URL (a health endpoint); exit 0 on 2xx, else 1\n"
+    "  store status|migrate --config FILE\n"
+    "                             the schema of serve's journal (SQLite or PostgreSQL): show the\n"
+    "                             versions (exit 3 when a migration is due) or apply them\n"
     "  --help                     this text\n"
     "\n"
     "options for every command:\n"
@@ -118,6 +122,13 @@ int main(int argc, char** argv) {
     return x402proxy::app::run_accounts_command(argc, argv);
   if (command == "keygen") {
     return x402proxy::app::run_keygen_command(argc > 2 ? argv[2] : "", option(argc, argv, "--out"));
+  }
+  if (command == "store") {
+    if (config_path.empty()) {
+      std::fprintf(stderr, "x402-mcp-proxy store: --config FILE is required\n");
+      return 2;
+    }
+    return x402proxy::app::run_store_command(argc > 2 ? argv[2] : "", config_path);
   }
   if (command == "probe")
     return x402proxy::app::run_probe_command(argc > 2 ? argv[2] : "",

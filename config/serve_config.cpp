@@ -36,15 +36,21 @@ class Loader {
       return fields_.error_at(root, "(top level)", "expected a map of settings");
     if (auto s = fields_.only_keys(
             root, "",
-            {"listen", "upstream", "facilitator", "pay_to", "accept", "tools", "default",
-             "body_limit", "read_timeout", "max_timeout_seconds", "clock_skew", "journal",
-             "log_level", "threads", "admin", "limits", "shutdown_grace", "accounts", "rpc"});
+            {"listen",     "upstream",       "facilitator", "pay_to",       "accept",
+             "tools",      "default",        "body_limit",  "read_timeout", "max_timeout_seconds",
+             "clock_skew", "journal",        "log_level",   "threads",      "admin",
+             "limits",     "shutdown_grace", "accounts",    "rpc",          "store"});
         !s.ok()) {
       return s.error();
     }
     if (auto s = read_operations_config(fields_, root, config_->operations); !s.ok())
       return s.error();
     if (auto s = read_accounts_config(fields_, root, config_->accounts); !s.ok())
+      return s.error();
+    if (root["store"] && root["journal"])
+      return fields_.error_at(root["store"], "store",
+                              "expected one of store or journal (the older name), not both");
+    if (auto s = read_store_config(fields_, root, config_->store, config_->journal); !s.ok())
       return s.error();
     for (auto step : {&Loader::read_scalars, &Loader::read_upstream, &Loader::read_facilitator}) {
       if (auto s = (this->*step)(root); !s.ok())
@@ -53,6 +59,11 @@ class Loader {
     // pay_to, accept, rpc, tools and default (payment_config.cpp).
     if (auto s = read_payment_config(fields_, root, *config_); !s.ok())
       return s.error();
+    if (config_->store.postgres() && config_->accounts.enabled)
+      return fields_.error_at(root["accounts"], "accounts",
+                              "prepaid credit keeps its ledger in a local SQLite file, which "
+                              "replicas would not share: it cannot be used with a PostgreSQL "
+                              "store yet");
     return std::shared_ptr<const ServeConfig>(config_);
   }
 

@@ -13,6 +13,7 @@
 
 #include "config/accounts_config.h"
 #include "config/operations_config.h"
+#include "config/store_config.h"
 #include "x402/amount.h"
 #include "x402/networks.h"
 #include "x402/result.h"
@@ -79,7 +80,8 @@ struct ServeConfig {
   std::chrono::milliseconds read_timeout{30000};  // a whole request must arrive within this
   std::uint64_t max_timeout_seconds = 60;
   std::chrono::seconds clock_skew{5};
-  std::string journal = "payments.sqlite";
+  std::string journal = "payments.sqlite";  // the SQLite store (also `store: FILE`)
+  StoreConfig store;                        // `store: postgresql://...` for several replicas
   std::string log_level = "info";
   unsigned threads = 0;         // 0: one per hardware thread
   OperationsConfig operations;  // admin endpoints, connection limits, shutdown grace

@@ -27,6 +27,7 @@
 #include "proxy/paywall/local_payment_check.h"
 #include "proxy/settlement/chain_provers.h"
 #include "proxy/settlement/ledger_prover.h"
+#include "proxy/settlement/store_factory.h"
 #include "proxy/upstream/upstream_factory.h"
 
 namespace x402proxy::proxy {
@@ -148,12 +149,13 @@ int run_serve_command(const std::string& config_path) {
   state->admin.token = *admin_token;
   state->admin.on_main_port = cfg->operations.admin.listen.empty();
   state->local_check = make_local_check(cfg->clock_skew);
-  state->replay_guard = std::make_shared<ReplayGuard>();
-
-  auto journal = PaymentJournal::open(cfg->journal);
-  if (!journal.ok())
-    return fail(journal.error().message);
-  state->journal = std::move(journal).value();
+  auto store = make_store(*cfg);
+  if (!store.ok())
+    return fail(store.error().message);
+  state->journal = store->journal;
+  state->replay_locks = store->replay_locks;
+  state->store_ready = store->ready;
+  spdlog::info("payments in the {}", store->description);
   // The embedded facilitator's ledger proves its own settlements; otherwise the chain does,
   // through the configured nodes.
   std::shared_ptr<SettlementProver> prover;
@@ -179,8 +181,11 @@ int run_serve_command(const std::string& config_path) {
     state->metrics->count_recovered("pending", recovery->pending);
     state->metrics->count_recovered("left_open", recovery->left_open);
   }
-  if (auto seeded = seed_replay_guard(*state->journal, *state->replay_guard); !seeded.ok())
-    return fail(seeded.error().message);
+  state->settlement->renew_claims = store->renew_claims;
+  if (store->memory_guard) {
+    if (auto seeded = seed_replay_guard(*state->journal, *store->memory_guard); !seeded.ok())
+      return fail(seeded.error().message);
+  }
 
   state->upstream = std::make_shared<UpstreamPool>(context.get_executor(), upstream->endpoint,
                                                    state->options.upstream_connect_timeout);

@@ -21,7 +21,7 @@
 #include "proxy/operations/metrics.h"
 #include "proxy/operations/rate_limiter.h"
 #include "proxy/paywall/price_book.h"
-#include "proxy/paywall/replay_guard.h"
+#include "proxy/paywall/replay_locks.h"
 #include "proxy/settlement/payment_journal.h"
 #include "proxy/settlement/settlement_service.h"
 #include "proxy/upstream/upstream_pool.h"
@@ -80,7 +80,7 @@ struct ServeState {
   std::shared_ptr<const PriceBook> current_prices() const { return live->prices.load(); }
   LocalCheck local_check;
   std::shared_ptr<facilitator::Facilitator> facilitator;
-  std::shared_ptr<ReplayGuard> replay_guard;
+  std::shared_ptr<ReplayLocks> replay_locks;
   std::shared_ptr<PaymentJournal> journal;
   std::shared_ptr<SettlementService> settlement;
   std::shared_ptr<UpstreamPool> upstream;
@@ -91,6 +91,8 @@ struct ServeState {
   std::function<Status()> reload;
   // Whether the facilitator answered /supported recently (readiness); set by serve.
   std::function<boost::asio::awaitable<Status>()> facilitator_ready;
+  // Whether the shared store answers (readiness; a PostgreSQL store can go away); null: always.
+  std::function<boost::asio::awaitable<Status>()> store_ready;
   bool draining() const { return live->draining.load(); }
 };
 

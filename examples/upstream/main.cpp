@@ -2,8 +2,9 @@
 // Streamable HTTP on http://127.0.0.1:PORT/mcp, with a free-looking tool (echo) and tools worth
 // pricing (add, weather), plus the test tools of tests/support/mcp_upstream.h (slow_progress
 // streams progress events, fail returns an error result, input_needed asks for input).
-//   usage: example-upstream [PORT]      (default 3001; 0 picks a free port)
-// It prints "example upstream MCP server listening on 127.0.0.1:PORT" on stderr when ready and
+//   usage: example-upstream [PORT [ADDRESS]]   (default 3001 on 127.0.0.1; port 0 picks a free
+//   one; ADDRESS 0.0.0.0 serves other hosts, as a Kubernetes Service needs)
+// It prints "example upstream MCP server listening on ADDRESS:PORT" on stderr when ready and
 // runs until SIGINT or SIGTERM.
 #include <signal.h>
 
@@ -30,10 +31,11 @@ bool parse_port(const char* text, unsigned short& port) {
 
 int main(int argc, char** argv) {
   unsigned short port = 3001;
-  if (argc > 2 || (argc == 2 && !parse_port(argv[1], port))) {
-    std::fprintf(stderr, "usage: %s [PORT]\n", argv[0]);
+  if (argc > 3 || (argc >= 2 && !parse_port(argv[1], port))) {
+    std::fprintf(stderr, "usage: %s [PORT [ADDRESS]]\n", argv[0]);
     return 2;
   }
+  const std::string address = argc == 3 ? argv[2] : "127.0.0.1";
   // Block the stop signals in every thread (the server's thread inherits the mask), then wait for
   // one of them here.
   sigset_t stop_signals;
@@ -44,10 +46,11 @@ int main(int argc, char** argv) {
   try {
     x402proxy::testing::TestUpstreamOptions options;
     options.port = port;
+    options.address = address;
     options.progress_interval = std::chrono::milliseconds(500);
     x402proxy::testing::TestUpstream upstream(options);
     upstream.server().set_recording(false);
-    std::fprintf(stderr, "example upstream MCP server listening on 127.0.0.1:%u\n",
+    std::fprintf(stderr, "example upstream MCP server listening on %s:%u\n", address.c_str(),
                  static_cast<unsigned>(upstream.port()));
     std::fprintf(stderr, "tools: echo (free), add and weather (priced in the example config)\n");
     int received = 0;

@@ -86,7 +86,7 @@ asio::awaitable<bool> run_account_call(const ServeState& state, beast::tcp_strea
   auto forwarded = co_await held.forward(
       make_upstream_request(request, state.upstream->endpoint(),
                             mcp::without_payment_member(request.body()).value_or(request.body())),
-      [&] { return billing.store().mark_forwarded(*reservation); });
+      [&]() -> asio::awaitable<Status> { co_return billing.store().mark_forwarded(*reservation); });
   std::string outcome = "upstream_failed";
   bool keep = false;
   switch (forwarded.kind) {
@@ -198,7 +198,7 @@ asio::awaitable<bool> run_tools_list(const ServeState& state, beast::tcp_stream&
   HeldCall held(state, client, request.keep_alive(), message.id);
   auto listed = co_await held.forward(
       make_upstream_request(request, state.upstream->endpoint(), request.body()),
-      [] { return ok_status(); });
+      []() -> asio::awaitable<Status> { co_return ok_status(); });
   if (listed.kind == HeldResult::Kind::upstream_http)
     co_return held.client_ok();
   if (listed.kind != HeldResult::Kind::final_message)

@@ -37,6 +37,11 @@ asio::awaitable<bool> readiness(const ServeState& state, beast::tcp_stream& clie
     body["facilitator"] = facilitator.ok() ? std::string("ok") : facilitator.error().message;
     ready = ready && facilitator.ok();
   }
+  if (state.store_ready) {
+    auto store = co_await state.store_ready();
+    body["store"] = store.ok() ? std::string("ok") : store.error().message;
+    ready = ready && store.ok();
+  }
   if (state.draining()) {
     ready = false;
     body["draining"] = true;

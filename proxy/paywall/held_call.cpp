@@ -115,8 +115,8 @@ asio::awaitable<std::size_t> HeldCall::read_some_body(boost::system::error_code&
   co_return 0;
 }
 
-asio::awaitable<HeldResult> HeldCall::forward(Request request,
-                                              const std::function<Status()>& before_write) {
+asio::awaitable<HeldResult> HeldCall::forward(
+    Request request, const std::function<asio::awaitable<Status>()>& before_write) {
   HeldResult result;
   auto acquired = co_await state_.upstream->acquire();
   if (!acquired.ok()) {
@@ -125,7 +125,7 @@ asio::awaitable<HeldResult> HeldCall::forward(Request request,
     co_return result;
   }
   upstream_ = std::move(acquired).value();
-  if (auto marked = before_write(); !marked.ok()) {
+  if (auto marked = co_await before_write(); !marked.ok()) {
     state_.upstream->release(std::move(upstream_));  // unused: still clean
     result.kind = HeldResult::Kind::not_forwarded;
     result.why = marked.error().message;

@@ -54,8 +54,8 @@ class HeldCall {
 
   // `before_write` runs once a connection is established, just before the request goes onto it
   // (the journal's "forwarded" is written there); if it fails, nothing is sent.
-  boost::asio::awaitable<HeldResult> forward(Request request,
-                                             const std::function<Status()>& before_write);
+  boost::asio::awaitable<HeldResult> forward(
+      Request request, const std::function<boost::asio::awaitable<Status>()>& before_write);
 
   // Writes the call's final answer: a JSON body, or the final event of the SSE stream in progress.
   boost::asio::awaitable<bool> deliver(std::string answer);

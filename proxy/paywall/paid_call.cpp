@@ -177,7 +177,9 @@ asio::awaitable<bool> PaidCall::run() {
   // A payment the journal already knows is a buyer coming back for what it paid (or a copy):
   // it is answered from its row, never verified and run as a new call.
   if (auto identity = facilitator::payment_identity(*payment_, *requirement_); identity.ok()) {
-    auto known = state_.journal->find_by_replay_key(*identity);
+    const std::string key = *identity;
+    auto lookup = [key](PaymentJournal& journal) { return journal.find_by_replay_key(key); };
+    auto known = co_await state_.journal->run(std::move(lookup));
     if (!known.ok()) {
       spdlog::error("payment journal: {}", known.error().message);
       co_return co_await reply_rpc_error(mcp::rpc_code::internal_error,
@@ -199,7 +201,16 @@ asio::awaitable<bool> PaidCall::run() {
   record_.payer = checked_.payer;
 
   PaymentRecord record(state_, checked_.replay_key, *requirement_);
-  if (!record.lock()) {
+  auto locked = co_await record.lock();
+  if (!locked.ok()) {
+    // The store cannot say whether this payment is in use: refuse rather than risk a second run.
+    spdlog::error("replay lock: {}", locked.error().message);
+    record_.outcome = "store_unavailable";
+    co_return co_await reply_rpc_error(mcp::rpc_code::internal_error,
+                                       "payment store unavailable; the call was not run and "
+                                       "nothing was charged");
+  }
+  if (!*locked) {
     record_.outcome = "payment_in_use";
     co_return co_await reply(mcp::payment_in_use_answer(call_.tool_name, facts(""), binding_));
   }
@@ -249,7 +260,8 @@ asio::awaitable<bool> PaidCall::run() {
   entry.payment_json = json::serialize(x402::to_json(*payment_));
   entry.requirements_json =
       json::serialize(x402::to_json(facilitator_requirement_, payment_->x402_version));
-  if (!record.open(entry).ok()) {
+  auto opened = co_await record.open(entry);
+  if (!opened.ok()) {
     // Without a record the payment could be lost in a crash: refuse rather than forward.
     record.release_unused();
     co_return co_await reply_rpc_error(mcp::rpc_code::internal_error,
@@ -281,17 +293,19 @@ json::object PaidCall::unsettled_answer(const Settlement& settlement) {
 
 asio::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
   HeldCall held(state_, client_, keep_alive_, call_.id);
-  auto forwarded = co_await held.forward(upstream_request(), [&] { return record.forwarded(); });
+  auto forwarded = co_await held.forward(upstream_request(), [&]() -> asio::awaitable<Status> {
+    co_return co_await record.forwarded();
+  });
   switch (forwarded.kind) {
     case HeldResult::Kind::not_forwarded:
     case HeldResult::Kind::failed: {
-      record.given_back(PaymentState::upstream_failed, forwarded.why);
+      co_await record.given_back(PaymentState::upstream_failed, forwarded.why);
       record_.outcome = "upstream_failed";
       co_return co_await held.fail(mcp::rpc_code::upstream_unavailable,
                                    forwarded.why + "; payment not settled");
     }
     case HeldResult::Kind::upstream_http:
-      record.given_back(PaymentState::upstream_failed, forwarded.why);
+      co_await record.given_back(PaymentState::upstream_failed, forwarded.why);
       record_.outcome = "upstream_failed";
       co_return held.client_ok();
     case HeldResult::Kind::final_message:
@@ -300,28 +314,29 @@ asio::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
   json::object* result = result_of(forwarded.message);
   if (result == nullptr) {
     // A JSON-RPC error: the tool did not run (unknown tool, bad arguments), nothing to charge.
-    record.given_back(PaymentState::upstream_failed, "upstream answered with a JSON-RPC error");
+    co_await record.given_back(PaymentState::upstream_failed,
+                               "upstream answered with a JSON-RPC error");
     record_.outcome = "upstream_failed";
     co_return co_await held.deliver(json::serialize(forwarded.message));
   }
   if (is_input_required(*result)) {
     // MCP 2026-07-28 MRTR: the call has not completed; the client retries it with the same
     // payment.
-    record.given_back(PaymentState::released, "input_required");
+    co_await record.given_back(PaymentState::released, "input_required");
     record_.outcome = "input_required";
     co_return co_await held.deliver(json::serialize(forwarded.message));
   }
   // The tool ran (also when it reports isError: the payment covers the attempt). Its result is
   // kept with the row before settle is asked, so that whatever happens next the buyer can
   // redeem it.
-  (void)record.settling(json::serialize(*result));
+  (void)co_await record.settling(json::serialize(*result));
   const auto settle_started = std::chrono::steady_clock::now();
   Settlement settlement =
       co_await state_.settlement->settle(job(record.row()), state_.settlement->options().call_wait);
   record_.settle_time = std::chrono::steady_clock::now() - settle_started;
   record.keep_locked_until(checked_.valid_until);
   if (settlement.outcome == SettlementOutcome::settled) {
-    if (!claim_delivery(record.row())) {
+    if (!co_await claim_delivery(record.row())) {
       record_.outcome = "payment_spent";
       co_return co_await held.deliver(mcp::jsonrpc_result(
           call_.id,
@@ -332,14 +347,14 @@ asio::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
     json::value& message = forwarded.message;
     message.as_object()["result"] = std::move(answer);
     const bool ok = co_await held.deliver(json::serialize(message));
-    finish_delivery(record.row(), held.delivered());
+    co_await finish_delivery(record.row(), held.delivered());
     co_return ok;
   }
   co_return co_await held.deliver(mcp::jsonrpc_result(call_.id, unsettled_answer(settlement)));
 }
 
 asio::awaitable<bool> PaidCall::settle_before(PaymentRecord& record) {
-  (void)record.settling({});
+  (void)co_await record.settling({});
   const auto settle_started = std::chrono::steady_clock::now();
   Settlement settlement =
       co_await state_.settlement->settle(job(record.row()), state_.settlement->options().call_wait);
@@ -357,10 +372,11 @@ asio::awaitable<bool> PaidCall::settle_before(PaymentRecord& record) {
 asio::awaitable<bool> PaidCall::run_settled(PaymentRecord* record, std::int64_t row,
                                             const json::object& receipt) {
   HeldCall held(state_, client_, keep_alive_, call_.id);
-  auto forwarded = co_await held.forward(upstream_request(), [&]() -> Status {
+  auto forwarded = co_await held.forward(upstream_request(), [&]() -> asio::awaitable<Status> {
     if (record != nullptr)
-      return record->forwarded();
-    return state_.journal->mark_forwarded(row);
+      co_return co_await record->forwarded();
+    auto mark = [row](PaymentJournal& journal) { return journal.mark_forwarded(row); };
+    co_return co_await state_.journal->run(std::move(mark));
   });
   if (forwarded.kind != HeldResult::Kind::final_message) {
     // Paid, but the tool gave no result: the buyer keeps a receipt it can redeem.
@@ -376,11 +392,15 @@ asio::awaitable<bool> PaidCall::run_settled(PaymentRecord* record, std::int64_t 
   json::value& message = forwarded.message;
   if (json::object* result = result_of(message)) {
     // Kept until it is delivered, in case this answer is lost too.
-    (void)state_.journal->keep_result(row, json::serialize(*result),
-                                      unix_millis_now() + state_.options.result_lifetime.count());
+    const std::string kept = json::serialize(*result);
+    const std::int64_t expires = unix_millis_now() + state_.options.result_lifetime.count();
+    auto keep = [row, &kept, expires](PaymentJournal& journal) {
+      return journal.keep_result(row, kept, expires);
+    };
+    (void)co_await state_.journal->run(std::move(keep));
     mcp::attach_receipt(*result, receipt);
   }
-  if (!claim_delivery(row)) {
+  if (!co_await claim_delivery(row)) {
     record_.outcome = "payment_spent";
     const std::string transaction(receipt.at("transaction").as_string());
     co_return co_await held.deliver(mcp::jsonrpc_result(
@@ -388,18 +408,19 @@ asio::awaitable<bool> PaidCall::run_settled(PaymentRecord* record, std::int64_t 
   }
   record_.outcome = "paid";
   const bool ok = co_await held.deliver(json::serialize(message));
-  finish_delivery(row, held.delivered());
+  co_await finish_delivery(row, held.delivered());
   co_return ok;
 }
 
 asio::awaitable<bool> PaidCall::answer_local(PaymentRecord& record) {
-  if (!record.forwarded().ok()) {
-    record.given_back(PaymentState::upstream_failed, "journal unavailable");
+  auto marked = co_await record.forwarded();
+  if (!marked.ok()) {
+    co_await record.given_back(PaymentState::upstream_failed, "journal unavailable");
     co_return co_await reply_rpc_error(mcp::rpc_code::internal_error,
                                        "payment journal unavailable; nothing was charged");
   }
   json::object result = local_->result();
-  (void)record.settling(json::serialize(result));
+  (void)co_await record.settling(json::serialize(result));
   Settlement settlement =
       co_await state_.settlement->settle(job(record.row()), state_.settlement->options().call_wait);
   record.keep_locked_until(checked_.valid_until);
@@ -408,7 +429,7 @@ asio::awaitable<bool> PaidCall::answer_local(PaymentRecord& record) {
   record_.outcome = "paid";
   if (local_->on_settled)
     local_->on_settled(result, *requirement_, checked_.replay_key);
-  if (!claim_delivery(record.row())) {
+  if (!co_await claim_delivery(record.row())) {
     record_.outcome = "payment_spent";
     co_return co_await reply(
         mcp::payment_spent_answer(call_.tool_name, facts(settlement.transaction), binding_));
@@ -418,24 +439,28 @@ asio::awaitable<bool> PaidCall::answer_local(PaymentRecord& record) {
       client_, http::status::ok,
       mcp::jsonrpc_result(call_.id, settled_answer(std::move(result), settlement)), keep_alive_,
       state_.options.client_write_timeout, "application/json", &written);
-  finish_delivery(record.row(), written);
+  co_await finish_delivery(record.row(), written);
   co_return ok;
 }
 
-bool PaidCall::claim_delivery(std::int64_t row) {
-  auto claimed = state_.journal->claim_delivery(row);
+asio::awaitable<bool> PaidCall::claim_delivery(std::int64_t row) {
+  auto claim = [row](PaymentJournal& journal) { return journal.claim_delivery(row); };
+  auto claimed = co_await state_.journal->run(std::move(claim));
   if (!claimed.ok()) {
     // The journal cannot say: deliver. Two copies of a paid result are better than none.
     spdlog::error("payment journal: row {}: {}", row, claimed.error().message);
-    return true;
+    co_return true;
   }
-  return *claimed;
+  co_return *claimed;
 }
 
-void PaidCall::finish_delivery(std::int64_t row, bool written) {
+asio::awaitable<void> PaidCall::finish_delivery(std::int64_t row, bool written) {
   // Written: the kept result has done its job. Not written (the client left): the claim is
   // given back so that a retry with the same payment receives the result.
-  auto done = written ? state_.journal->mark_delivered(row) : state_.journal->release_delivery(row);
+  auto finish = [row, written](PaymentJournal& journal) {
+    return written ? journal.mark_delivered(row) : journal.release_delivery(row);
+  };
+  auto done = co_await state_.journal->run(std::move(finish));
   if (!done.ok())
     spdlog::error("payment journal: row {}: {}", row, done.error().message);
 }
@@ -484,7 +509,7 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
       boost::system::error_code ec;
       json::value kept = json::parse(row.result_json, ec);
       if (!ec && kept.is_object()) {
-        if (!claim_delivery(row.id)) {
+        if (!co_await claim_delivery(row.id)) {
           // Another retry of this payment has just taken its result.
           record_.outcome = "payment_spent";
           co_return co_await reply(
@@ -497,7 +522,7 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
         const bool ok = co_await net::write_reply(
             client_, http::status::ok, mcp::jsonrpc_result(call_.id, std::move(result)),
             keep_alive_, state_.options.client_write_timeout, "application/json", &written);
-        finish_delivery(row.id, written);
+        co_await finish_delivery(row.id, written);
         co_return ok;
       }
     }
@@ -505,12 +530,15 @@ asio::awaitable<std::optional<bool>> PaidCall::redeem(const JournalEntry& known)
       // Settled, and its result never reached the buyer (settle-first, or lost with a crashed
       // run): the call runs now, once, for the payment that bought it.
       const std::string redeeming = "redeem:" + row.replay_key;
-      if (!state_.replay_guard->try_reserve(redeeming, ReplayGuard::Clock::now())) {
+      auto locks = state_.replay_locks;
+      auto take = [locks, redeeming] { return locks->try_lock(redeeming); };
+      auto taken = co_await state_.journal->store().run(std::move(take));
+      if (!taken.ok() || !*taken) {
         record_.outcome = "payment_in_use";
         co_return co_await reply(mcp::payment_in_use_answer(call_.tool_name, facts(row), binding_));
       }
       const bool ok = co_await run_settled(nullptr, row.id, receipt);
-      state_.replay_guard->release(redeeming);
+      state_.journal->store().post([locks, redeeming] { locks->release(redeeming); });
       co_return ok;
     }
     record_.outcome = "redeemed";

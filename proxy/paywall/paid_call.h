@@ -77,8 +77,8 @@ class PaidCall {
   boost::json::object unsettled_answer(const facilitator::Settlement& settlement);
   // The first answer carrying a payment's result claims its delivery; a retry of the same
   // payment racing it gets "payment already used" instead of a second copy.
-  bool claim_delivery(std::int64_t row);
-  void finish_delivery(std::int64_t row, bool written);
+  boost::asio::awaitable<bool> claim_delivery(std::int64_t row);
+  boost::asio::awaitable<void> finish_delivery(std::int64_t row, bool written);
   SettlementJob job(std::int64_t row) const;
   mcp::PaymentFacts facts(const std::string& transaction) const;
   mcp::PaymentFacts facts(const JournalEntry& row) const;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+
+#include <boost/asio/awaitable.hpp>
 #include <string>
 
 #include "proxy/serve_state.h"
@@ -22,18 +24,21 @@ class PaymentRecord {
   PaymentRecord(const PaymentRecord&) = delete;
   PaymentRecord& operator=(const PaymentRecord&) = delete;
 
-  // Takes the replay lock; false when another call holds this payment.
-  bool lock();
+  // Each step that touches the store is awaited (a PostgreSQL store runs it on its own threads).
+  // Takes the replay lock; false when another call holds this payment, an error when the store
+  // cannot say.
+  boost::asio::awaitable<Result<bool>> lock();
   // The payment was verified: journal row `verified`.
-  Status open(const JournalEntry& entry);
+  boost::asio::awaitable<Status> open(const JournalEntry& entry);
   // The request is going onto an established upstream connection.
-  Status forwarded();
+  boost::asio::awaitable<Status> forwarded();
   // Settlement is about to be asked; `result_json` is kept for redemption.
-  Status settling(const std::string& result_json);
+  boost::asio::awaitable<Status> settling(const std::string& result_json);
   // The call did not consume the payment (upstream_failed, released): the lock is given back so
   // the buyer may use it again.
-  void given_back(PaymentState state, const std::string& why);
-  // After settlement (whatever its outcome) the payment stays locked while it could be valid.
+  boost::asio::awaitable<void> given_back(PaymentState state, const std::string& why);
+  // After settlement (whatever its outcome) the payment stays locked while it could be valid
+  // (written in the background: until then the lock is still held, in flight).
   void keep_locked_until(std::int64_t valid_until_unix);
   // Refused before it was journaled: the lock is given back now, before the refusal is written,
   // so that the buyer's immediate retry (on another I/O thread) does not find it in use.

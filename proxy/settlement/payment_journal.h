@@ -1,4 +1,5 @@
-// The payment journal: one SQLite row per payment the proxy accepted. Each state is written
+// The payment journal: one row per payment the proxy accepted, in the shared store (a SQLite file,
+// or PostgreSQL for several replicas). Each state is written
 // before the step it names takes effect, so after a crash every payment is either finished or
 // visible as open (DESIGN, paywall pipeline step 7), and a row keeps what a later run needs to
 // finish it: the payment and the requirement exactly as the facilitator is given them, and, once
@@ -21,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "sqlite/database.h"
+#include "store/store.h"
 #include "x402/result.h"
 
 namespace x402proxy::proxy {
@@ -73,6 +74,8 @@ struct JournalEntry {
   int attempts = 0;                  // settle attempts so far
   std::int64_t next_attempt_ms = 0;  // when the reconciler looks at it again
   std::string credit_account;        // a prepaid top-up: the account its settlement credits
+  std::string owner;                 // the replica acting on the row (store.h)
+  std::int64_t lease_until_ms = 0;   // until when its claim holds without renewal
 };
 
 // What one settle attempt established, as the journal records it.
@@ -90,6 +93,18 @@ class PaymentJournal {
   // Opens (creating 0600 if needed) the journal at `path` (":memory:" for tests); a journal
   // written by an older version is migrated to the current schema.
   static Result<std::unique_ptr<PaymentJournal>> open(const std::string& path);
+  // The journal in a shared store (SQLite or PostgreSQL), migrated to the current schema. Every
+  // method below blocks on the store: on an I/O thread, call them inside store().run(...).
+  static Result<std::unique_ptr<PaymentJournal>> open(std::shared_ptr<store::Store> store);
+  static int latest_schema_version(store::Engine engine);
+  store::Store& store() const { return *store_; }
+  // Runs `work(journal)` where blocking on the store is allowed (inline on SQLite, a store thread
+  // on PostgreSQL) and resumes the caller on its own executor.
+  template <class Work>
+  boost::asio::awaitable<std::invoke_result_t<Work&, PaymentJournal&>> run(Work work) {
+    auto bound = [this, work = std::move(work)]() mutable { return work(*this); };
+    co_return co_await store_->run(std::move(bound));
+  }
   PaymentJournal(const PaymentJournal&) = delete;
   PaymentJournal& operator=(const PaymentJournal&) = delete;
 
@@ -125,8 +140,14 @@ class PaymentJournal {
   Result<std::optional<JournalEntry>> find_by_replay_key(const std::string& replay_key);
   // Rows whose settlement is not finished (verified, forwarded, settling, settle_pending).
   Result<std::vector<JournalEntry>> open_payments();
-  // Open rows the reconciler should look at now (next_attempt_ms ≤ now).
+  // At start: the open rows this replica takes on, its own and those whose owner's lease ran out
+  // (every open row of a SQLite file), now owned by this replica with a fresh lease.
+  Result<std::vector<JournalEntry>> claim_open_payments(std::int64_t now_ms);
+  // Open rows the reconciler should look at now (next_attempt_ms ≤ now), claimed as above: two
+  // replicas never get the same row.
   Result<std::vector<JournalEntry>> due_settlements(std::int64_t now_ms);
+  // Extends the lease of every open row this replica owns; returns how many.
+  Result<std::size_t> renew_leases(std::int64_t now_ms);
   // Rows whose payment must stay locked against replay (for seeding the replay guard): every row
   // not given back whose authorization may still be valid at `now_unix`, or whose settlement is
   // open.
@@ -137,13 +158,16 @@ class PaymentJournal {
   Result<std::size_t> open_count();
 
  private:
-  explicit PaymentJournal(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
-  Status adopt_unversioned_file();
-  Result<std::vector<JournalEntry>> select(const std::string& where, std::int64_t parameter,
-                                           bool bind_parameter);
+  explicit PaymentJournal(std::shared_ptr<store::Store> store) : store_(std::move(store)) {}
+  Result<store::SqlRows> execute(std::string_view sql, std::span<const store::SqlValue> parameters);
+  // An UPDATE of row `id`: "journal.missing" unless exactly that row changed.
+  Status change_one(std::int64_t id, std::string_view sql,
+                    std::span<const store::SqlValue> parameters);
+  Result<std::vector<JournalEntry>> select(std::string_view sql,
+                                           std::span<const store::SqlValue> parameters);
+  std::int64_t claimable_before(std::int64_t now_ms) const;
 
-  std::unique_ptr<sqlite::Database> db_;
-  std::mutex mutex_;  // one connection, shared by the I/O threads; each write is short
+  std::shared_ptr<store::Store> store_;
 };
 
 }  // namespace x402proxy::proxy

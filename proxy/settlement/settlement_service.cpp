@@ -116,15 +116,20 @@ std::int64_t SettlementService::next_attempt_ms(int attempts) const {
   return now_ms() + std::min(delay, options_.max_retry).count();
 }
 
-void SettlementService::record(const SettlementJob& job, const Settlement& settlement,
-                               PaymentState state, std::int64_t next_attempt) {
+asio::awaitable<void> SettlementService::record(const SettlementJob& job,
+                                                const Settlement& settlement, PaymentState state,
+                                                std::int64_t next_attempt) {
   SettlementRecord entry;
   entry.state = state;
   entry.transaction = settlement.transaction;
   entry.detail = settlement.detail();
   entry.sent = settlement.sent;
   entry.next_attempt_ms = next_attempt;
-  if (auto s = journal_->record_settlement(job.row, entry); !s.ok()) {
+  const std::int64_t row = job.row;
+  auto write = [row, &entry](PaymentJournal& journal) {
+    return journal.record_settlement(row, entry);
+  };
+  if (auto s = co_await journal_->run(std::move(write)); !s.ok()) {
     // The outcome is still known to the caller; the row stays open and is tried again.
     spdlog::error("payment journal: row {}: cannot record {}: {}", job.row, to_string(state),
                   s.error().message);
@@ -139,7 +144,7 @@ void SettlementService::record(const SettlementJob& job, const Settlement& settl
   }
 }
 
-Settlement SettlementService::conclude(
+asio::awaitable<Settlement> SettlementService::conclude(
     const SettlementJob& job, facilitator::FacilitatorResult<x402::SettleResponse> answer) {
   Settlement settlement = facilitator::classify_settlement(answer, job.may_have_landed);
   PaymentState state = PaymentState::settle_pending;
@@ -179,8 +184,8 @@ Settlement SettlementService::conclude(
     spdlog::warn("settlement: row {} outcome unknown ({}); reconciling", job.row,
                  settlement.detail());
   }
-  record(job, settlement, state, next);
-  return settlement;
+  co_await record(job, settlement, state, next);
+  co_return settlement;
 }
 
 asio::awaitable<std::optional<Settlement>> SettlementService::attempt(const SettlementJob& job,
@@ -197,7 +202,7 @@ asio::awaitable<std::optional<Settlement>> SettlementService::attempt(const Sett
         auto answer = co_await self->facilitator_->settle(job.payment, job.requirements,
                                                           started + self->options_.request_timeout);
         self->metrics_->settle_latency.observe(Clock::now() - started);
-        Settlement settlement = self->conclude(job, std::move(answer));
+        Settlement settlement = co_await self->conclude(job, std::move(answer));
         self->unclaim(job.row);
         shared->channel.try_send(boost::system::error_code{}, std::move(settlement));
       },
@@ -246,7 +251,9 @@ asio::awaitable<std::optional<Settlement>> SettlementService::prove(const Settle
                                                                     bool sent) {
   if (!prover_ || !prover_->covers(job.requirements.network))
     co_return std::nullopt;
-  auto entry = journal_->find(job.row);
+  const std::int64_t row = job.row;
+  auto look = [row](PaymentJournal& journal) { return journal.find(row); };
+  auto entry = co_await journal_->run(std::move(look));
   if (!entry.ok() || !claim(job.row))
     co_return std::nullopt;
   auto proof = co_await prover_->prove(*entry, job.payment, job.requirements);
@@ -263,7 +270,7 @@ asio::awaitable<std::optional<Settlement>> SettlementService::prove(const Settle
   spdlog::info("settlement: row {} {} on chain{}{}", job.row,
                settled ? "proven settled" : "proven refused",
                proof.transaction.empty() ? "" : ", transaction ", proof.transaction);
-  record(job, proven, settled ? PaymentState::settled : PaymentState::settle_failed, 0);
+  co_await record(job, proven, settled ? PaymentState::settled : PaymentState::settle_failed, 0);
   co_return proven;
 }
 
@@ -283,7 +290,8 @@ asio::awaitable<Settlement> SettlementService::reconcile_job(SettlementJob job,
 
 asio::awaitable<Result<JournalEntry>> SettlementService::reconcile(std::int64_t row,
                                                                    std::chrono::milliseconds wait) {
-  auto entry = journal_->find(row);
+  auto look = [row](PaymentJournal& journal) { return journal.find(row); };
+  auto entry = co_await journal_->run(look);
   if (!entry.ok())
     co_return entry.error();
   if (!settlement_open(entry->state) || entry->state == PaymentState::verified)
@@ -294,14 +302,20 @@ asio::awaitable<Result<JournalEntry>> SettlementService::reconcile(std::int64_t 
   if (entry->state == PaymentState::forwarded)
     co_return entry;  // a call in progress in this process settles it itself
   (void)co_await reconcile_job(std::move(job).value(), Clock::now() + wait);
-  co_return journal_->find(row);
+  co_return co_await journal_->run(std::move(look));
 }
 
 asio::awaitable<SettlementService::RecoveryReport> SettlementService::recover(
     std::chrono::milliseconds budget) {
   RecoveryReport report;
   const auto deadline = Clock::now() + budget;
-  auto open = journal_->open_payments();
+  // This replica's open rows and those whose owner's lease ran out (every open row of a SQLite
+  // file), claimed so that no other replica acts on them while this one does.
+  const std::int64_t started_ms = now_ms();
+  auto take = [started_ms](PaymentJournal& journal) {
+    return journal.claim_open_payments(started_ms);
+  };
+  auto open = co_await journal_->run(std::move(take));
   if (!open.ok()) {
     spdlog::error("payment journal recovery: cannot read the open payments: {}",
                   open.error().message);
@@ -318,10 +332,12 @@ asio::awaitable<SettlementService::RecoveryReport> SettlementService::recover(
     if (entry.state == PaymentState::verified) {
       // "forwarded" is written only once the request is going onto an upstream connection, so
       // this call never reached the tool: nothing was delivered, nothing is charged.
-      if (journal_
-              ->update(entry.id, PaymentState::abandoned, {},
-                       "abandoned at start-up: the call never reached the upstream")
-              .ok()) {
+      const std::int64_t id = entry.id;
+      auto abandon = [id](PaymentJournal& journal) {
+        return journal.update(id, PaymentState::abandoned, {},
+                              "abandoned at start-up: the call never reached the upstream");
+      };
+      if ((co_await journal_->run(std::move(abandon))).ok()) {
         ++report.abandoned;
         metrics_->count_payment("abandoned", x402::to_caip2(entry.network), entry.asset);
         log_row(entry, "abandoned, not settled (the call never reached the upstream)");
@@ -340,7 +356,9 @@ asio::awaitable<SettlementService::RecoveryReport> SettlementService::recover(
       // The call reached the tool and the run died before settling: the payment covers the
       // attempt. Its result died with the run; a buyer retrying with this payment is served by
       // running the call again (paywall redemption), never charged a second time.
-      (void)journal_->mark_settling(entry.id, {}, 0);
+      const std::int64_t id = entry.id;
+      auto settling = [id](PaymentJournal& journal) { return journal.mark_settling(id, {}, 0); };
+      (void)co_await journal_->run(std::move(settling));
     }
     const auto wait = std::max<Clock::duration>(deadline - Clock::now(), Clock::duration::zero());
     Settlement settlement = co_await reconcile_job(
@@ -389,6 +407,7 @@ asio::awaitable<void> SettlementService::run_reconciler() {
   auto self = shared_from_this();
   auto timer = timer_;
   std::int64_t last_expiry = 0;
+  std::int64_t last_renewal = 0;
   for (;;) {
     timer->expires_after(options_.tick);
     boost::system::error_code ec;
@@ -399,7 +418,8 @@ asio::awaitable<void> SettlementService::run_reconciler() {
         co_return;
     }
     const std::int64_t now = now_ms();
-    auto due = journal_->due_settlements(now);
+    auto claim_due = [now](PaymentJournal& journal) { return journal.due_settlements(now); };
+    auto due = co_await journal_->run(std::move(claim_due));
     if (!due.ok()) {
       spdlog::error("settlement reconciler: cannot read the journal: {}", due.error().message);
       continue;
@@ -424,10 +444,26 @@ asio::awaitable<void> SettlementService::run_reconciler() {
           },
           "settlement reconcile");
     }
+    // Several replicas: this one's claims (open rows, in-flight replay locks) are renewed well
+    // before they run out, so that no other replica takes over a row this one still acts on.
+    const auto& store = journal_->store();
+    if (!store.single_replica() && now - last_renewal >= store.location().lease.count() / 3) {
+      last_renewal = now;
+      auto renew = [now, maintain = renew_claims](PaymentJournal& journal) {
+        auto renewed = journal.renew_leases(now);
+        if (maintain)
+          maintain();
+        return renewed;
+      };
+      if (auto renewed = co_await journal_->run(std::move(renew)); !renewed.ok())
+        spdlog::error("payment journal: cannot renew this replica's leases: {}",
+                      renewed.error().message);
+    }
     // Kept results have a bounded lifetime.
     if (now - last_expiry > 60'000) {
       last_expiry = now;
-      if (auto expired = journal_->expire_results(now); expired.ok() && *expired > 0)
+      auto expire = [now](PaymentJournal& journal) { return journal.expire_results(now); };
+      if (auto expired = co_await journal_->run(std::move(expire)); expired.ok() && *expired > 0)
         spdlog::info("payment journal: dropped {} kept result(s) past their lifetime", *expired);
     }
   }

@@ -98,6 +98,9 @@ class SettlementService : public std::enable_shared_from_this<SettlementService>
   // whoever proved it: the call, the reconciler or recovery. The credit must be idempotent on
   // `job.replay_key`.
   std::function<void(const SettlementJob& job)> on_credit_settled;
+  // Several replicas: renews what else this replica holds in the store (its in-flight replay
+  // locks) with the journal's leases; runs on a store thread.
+  std::function<void()> renew_claims;
 
  private:
   struct Attempt;
@@ -105,15 +108,16 @@ class SettlementService : public std::enable_shared_from_this<SettlementService>
   boost::asio::awaitable<std::optional<facilitator::Settlement>> attempt(
       const SettlementJob& job, std::chrono::steady_clock::time_point deadline);
   // What an attempt's answer means for the row, written to the journal.
-  facilitator::Settlement conclude(const SettlementJob& job,
-                                   facilitator::FacilitatorResult<x402::SettleResponse> answer);
+  boost::asio::awaitable<facilitator::Settlement> conclude(
+      const SettlementJob& job, facilitator::FacilitatorResult<x402::SettleResponse> answer);
   // A proof from the chain (the configured prover), recorded; nullopt when there is none.
   boost::asio::awaitable<std::optional<facilitator::Settlement>> prove(const SettlementJob& job,
                                                                        bool sent);
   boost::asio::awaitable<facilitator::Settlement> reconcile_job(
       SettlementJob job, std::chrono::steady_clock::time_point deadline);
-  void record(const SettlementJob& job, const facilitator::Settlement& settlement,
-              PaymentState state, std::int64_t next_attempt_ms);
+  boost::asio::awaitable<void> record(const SettlementJob& job,
+                                      const facilitator::Settlement& settlement, PaymentState state,
+                                      std::int64_t next_attempt_ms);
   std::int64_t next_attempt_ms(int attempts) const;
   bool claim(std::int64_t row);
   void unclaim(std::int64_t row);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -223,4 +224,79 @@ TEST_CASE("the systemd unit runs serve with the documented config, state and rel
   CHECK(unit.find("\nExecReload=/bin/kill -HUP $MAINPID\n") != std::string::npos);
   CHECK(unit.find("\nProtectSystem=strict\n") != std::string::npos);
   CHECK(unit.find("\nNoNewPrivileges=yes\n") != std::string::npos);
+}
+
+TEST_CASE("the replicas manifest runs three proxies on a PostgreSQL store from its Secret") {
+  std::map<std::string, YAML::Node> objects;
+  for (const auto& document : YAML::LoadAllFromFile(kSource + "/deploy/kubernetes/replicas.yaml")) {
+    if (!document.IsNull())
+      objects[document["kind"].as<std::string>() + "/" +
+              document["metadata"]["name"].as<std::string>()] = document;
+  }
+  const YAML::Node config_map = objects["ConfigMap/x402-mcp-proxy-replicas-config"];
+  const YAML::Node secret = objects["Secret/x402-mcp-proxy-store"];
+  const YAML::Node deployment = objects["Deployment/x402-mcp-proxy"];
+  const YAML::Node budget = objects["PodDisruptionBudget/x402-mcp-proxy"];
+  const YAML::Node upstream_service = objects["Service/mcp-server"];
+  REQUIRE(config_map);
+  REQUIRE(secret);
+  REQUIRE(deployment);
+  REQUIRE(budget);
+  REQUIRE(upstream_service);
+
+  const std::string dir = make_temp_dir("deploy-k8s-replicas");
+  const std::string config = dir + "/proxy.yaml";
+  std::ofstream(config) << config_map["data"]["proxy.yaml"].as<std::string>();
+  CHECK(run_check(config) == 0);
+  const YAML::Node proxy_config = YAML::Load(config_map["data"]["proxy.yaml"].as<std::string>());
+  const std::string url_env = proxy_config["store"]["url_env"].as<std::string>();
+  CHECK(proxy_config["upstream"]["url"].as<std::string>().starts_with(
+      "http://" + upstream_service["metadata"]["name"].as<std::string>() + ":"));
+
+  CHECK(deployment["spec"]["replicas"].as<int>() == 3);
+  const YAML::Node pod = deployment["spec"]["template"]["spec"];
+  const YAML::Node proxy = named(pod["containers"], "x402-mcp-proxy");
+  REQUIRE(proxy);
+  // The store URL reaches the container from the Secret, under the name the config reads.
+  const YAML::Node env = named(proxy["env"], url_env);
+  REQUIRE(env);
+  const YAML::Node ref = env["valueFrom"]["secretKeyRef"];
+  CHECK(ref["name"].as<std::string>() == secret["metadata"]["name"].as<std::string>());
+  CHECK(secret["stringData"][ref["key"].as<std::string>()].as<std::string>().starts_with(
+      "postgresql://"));
+  CHECK(proxy["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/readyz");
+  // The budget covers these pods and keeps all but one.
+  const YAML::Node labels = deployment["spec"]["template"]["metadata"]["labels"];
+  for (const auto& selector : budget["spec"]["selector"]["matchLabels"])
+    CHECK(labels[selector.first.as<std::string>()].as<std::string>() ==
+          selector.second.as<std::string>());
+  CHECK(budget["spec"]["minAvailable"].as<int>() == 2);
+}
+
+TEST_CASE("the replicas compose file runs two proxies behind nginx on one store and facilitator") {
+  const fs::path deploy = fs::path(kSource) / "deploy";
+  const YAML::Node compose = YAML::LoadFile((deploy / "compose-replicas.yaml").native());
+  const YAML::Node services = compose["services"];
+  for (const char* name : {"postgres", "upstream", "facilitator", "proxy-a", "proxy-b", "nginx"}) {
+    INFO("service " << name);
+    CHECK(services[name]);
+  }
+  const std::string config = (deploy / "config" / "proxy-replicas.yaml").native();
+  CHECK(run_check(config) == 0);
+  const YAML::Node parsed = YAML::LoadFile(config);
+  CHECK(parsed["store"]["url"].as<std::string>().starts_with("postgresql://x402@postgres:"));
+  CHECK(parsed["facilitator"]["url"].as<std::string>() == "http://facilitator:4020");
+  // Both replicas mount that config; nginx balances over both.
+  for (const char* name : {"proxy-a", "proxy-b"}) {
+    INFO("service " << name);
+    bool mounted = false;
+    for (const auto& volume : strings(services[name]["volumes"]))
+      mounted = mounted || volume.starts_with("./config/proxy-replicas.yaml:" + kConfigInImage);
+    CHECK(mounted);
+  }
+  std::ifstream nginx(deploy / "config" / "nginx-replicas.conf");
+  const std::string text((std::istreambuf_iterator<char>(nginx)), std::istreambuf_iterator<char>());
+  CHECK(text.find("server proxy-a:8402") != std::string::npos);
+  CHECK(text.find("server proxy-b:8402") != std::string::npos);
+  CHECK(fs::exists(deploy / "config" / "facilitator-replicas.yaml"));
 }

@@ -41,6 +41,7 @@ struct ServeOptionsForTest {
   std::vector<std::string> extra_args;  // after `serve --config F`, e.g. {"--log-format", "json"}
   std::string log_level = "warn";
   std::vector<std::string> env;  // NAME=VALUE for the serve process
+  std::string store_yaml;        // replaces `journal: DIR/payments.sqlite` (a PostgreSQL store)
 };
 
 struct ServeFixture {
@@ -57,7 +58,9 @@ struct ServeFixture {
                 ? std::string("pay_to: { eip155: \"") + kPayTo +
                       "\" }\naccept: [ { network: base-sepolia, asset: USDC } ]\n"
                 : options.payment_yaml)
-        << options.tools << "journal: " << dir << "/payments.sqlite\n"
+        << options.tools
+        << (options.store_yaml.empty() ? "journal: " + dir + "/payments.sqlite\n"
+                                       : options.store_yaml)
         << "body_limit: 64KiB\nread_timeout: 1s\nthreads: 2\nlog_level: " << options.log_level
         << "\n"
         << options.extra_yaml;

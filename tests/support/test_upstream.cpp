@@ -44,7 +44,8 @@ TestResponse session_error(unsigned status, int code, const std::string& text) {
 TestUpstream::TestUpstream(TestUpstreamOptions options)
     : mcp_{options.progress_events, options.progress_interval, "", options.hold_get_stream},
       require_session_(options.require_session),
-      server_([this](const RecordedRequest& request) { return answer(request); }, options.port) {}
+      server_([this](const RecordedRequest& request) { return answer(request); }, options.port,
+              options.address) {}
 
 std::size_t TestUpstream::tool_calls(std::string_view name) const {
   std::size_t calls = 0;

@@ -27,6 +27,7 @@ struct TestUpstreamOptions {
   bool hold_get_stream = true;                       // GET /mcp stays open after its event
   bool require_session = false;                      // 400 for requests without a session id
   unsigned short port = 0;                           // 0: an ephemeral port
+  std::string address = "127.0.0.1";                 // "0.0.0.0": reachable from other hosts
 };
 
 class TestUpstream {

@@ -119,3 +119,64 @@ TEST_CASE("the commented example config is valid", "[config]") {
   REQUIRE(table.ok());
   CHECK(table->find("longRunningOperation") != nullptr);
 }
+
+TEST_CASE("store names a SQLite file or a PostgreSQL URL, never with its password", "[config]") {
+  auto sqlite =
+      parse_serve_config(std::string(kValid) + "store: /var/lib/x/payments.sqlite\n", "proxy.yaml");
+  REQUIRE(sqlite.ok());
+  CHECK((*sqlite)->journal == "/var/lib/x/payments.sqlite");
+  CHECK_FALSE((*sqlite)->store.postgres());
+
+  auto url = parse_serve_config(
+      std::string(kValid) + "store: postgresql://x402@db:5432/x402?sslmode=require\n",
+      "proxy.yaml");
+  REQUIRE(url.ok());
+  CHECK((*url)->store.postgres_url == "postgresql://x402@db:5432/x402?sslmode=require");
+  CHECK((*url)->store.pool == 4);
+
+  auto full = parse_serve_config(
+      std::string(kValid) +
+          "store: { url: \"postgres://x402@db/x402\", password_file: /run/secrets/pw, pool: 8,"
+          " statement_timeout: 2s, connect_timeout: 1s, replica: serve-0, lease: 10s }\n",
+      "proxy.yaml");
+  REQUIRE(full.ok());
+  const auto& store = (*full)->store;
+  CHECK(store.password_file == "/run/secrets/pw");
+  CHECK(store.pool == 8);
+  CHECK(store.statement_timeout == std::chrono::seconds(2));
+  CHECK(store.connect_timeout == std::chrono::seconds(1));
+  CHECK(store.replica == "serve-0");
+  CHECK(store.lease == std::chrono::seconds(10));
+
+  auto from_env =
+      parse_serve_config(std::string(kValid) + "store: { url_env: X402_STORE_URL }\n", "p.yaml");
+  REQUIRE(from_env.ok());
+  CHECK((*from_env)->store.postgres());
+  CHECK((*from_env)->store.url_env == "X402_STORE_URL");
+
+  CHECK_THAT(error_of(std::string(kValid) + "store: postgresql://x402:hunter2@db/x402\n"),
+             Catch::Contains("store: the URL holds a password") && !Catch::Contains("hunter2"));
+  CHECK_THAT(
+      error_of(std::string(kValid) + "store: { url: \"postgresql://db/x402?password=hunter2\" }\n"),
+      Catch::Contains("holds a password"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: mysql://db/x402\n"),
+             Catch::Contains("expected a SQLite file path or a postgresql:// URL"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: { url: \"postgresql://db/x\", url_env: U }\n"),
+             Catch::Contains("one of url or url_env"));
+  CHECK_THAT(error_of(std::string(kValid) +
+                      "store: { url: \"postgresql://db/x\", password_env: A, password_file: B }\n"),
+             Catch::Contains("one of password_env or password_file"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: { url: \"postgresql://db/x\", lease: 1s }\n"),
+             Catch::Contains("store.lease") && Catch::Contains("at least 3s"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: { url: \"postgresql://db/x\", pool: 0 }\n"),
+             Catch::Contains("store.pool"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: { pool: 2 }\n"),
+             Catch::Contains("store.url: missing"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: { url: \"postgresql://db/x\", size: 2 }\n"),
+             Catch::Contains("size"));
+  CHECK_THAT(error_of(std::string(kValid) + "store: a.sqlite\njournal: b.sqlite\n"),
+             Catch::Contains("one of store or journal"));
+  CHECK_THAT(error_of(std::string(kValid) +
+                      "store: postgresql://db/x\naccounts: { ledger: accounts.sqlite }\n"),
+             Catch::Contains("cannot be used with a PostgreSQL store"));
+}

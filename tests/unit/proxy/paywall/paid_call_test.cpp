@@ -157,7 +157,7 @@ class PaidCallRig {
     state_.journal = std::move(journal).value();
     state_.facilitator = facilitator_;
     state_.local_check = make_local_check(std::chrono::seconds(5));
-    state_.replay_guard = std::make_shared<ReplayGuard>();
+    state_.replay_locks = std::make_shared<MemoryReplayLocks>(std::make_shared<ReplayGuard>());
     SettlementOptions settlement;
     settlement.call_wait = std::chrono::milliseconds(300);
     settlement.first_retry = std::chrono::milliseconds(50);
