@@ -60,6 +60,10 @@ struct PriceSpec {
   // settle: before — settle first and forward only a settled payment (x402 paymentFlow
   // "upfront"): for slow tools, and for Solana, whose blockhash lives about a minute.
   bool settle_before = false;
+  // charge_tool_errors: false — a result with isError true is not settled and the verified
+  // payment is released (the official x402 MCP server wrapper's behaviour); true (the default):
+  // the payment covers the attempt, as the buyer-seller spec this project follows says.
+  bool charge_tool_errors = true;
   int line = 0;  // where it was written, for messages
 };
 
