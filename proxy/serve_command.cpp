@@ -294,7 +294,7 @@ int run_serve_command(const std::string& config_path) {
   for (auto& thread : pool)
     thread.join();
   if (upstream->bridge)
-    upstream->bridge->stop_children();  // every child exits with serve (SIGTERM, SIGKILL after 2 s)
+    upstream->bridge->stop_channels();  // every child exits with serve (SIGTERM, SIGKILL after 2 s)
   return 0;
 }
 
