@@ -95,12 +95,18 @@ void MessageRelay::start(std::string body, HeaderList headers) {
 }
 
 asio::awaitable<RelayHead> MessageRelay::head() {
-  while (!head_known_) {
-    wake_.expires_at(steady_clock::time_point::max());
+  const auto deadline = steady_clock::now() + limits_.head_wait;
+  while (!head_known_ && steady_clock::now() < deadline) {
+    wake_.expires_at(deadline);
     boost::system::error_code ec;
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   RelayHead head;
+  if (!head_known_) {
+    acknowledged_ = true;
+    head.status = 202;
+    co_return head;
+  }
   head.status = status_;
   if (!is_success(status_))
     head.body = body_;
@@ -157,6 +163,10 @@ asio::awaitable<void> MessageRelay::run(std::string body, HeaderList headers) {
           id_value(request_id_), mcp::rpc_code::internal_error,
           "serve's MCP endpoint could not be reached: " + streamed.error().message);
     }
+  }
+  if (acknowledged_ && !is_success(status_) && !body_.empty()) {
+    // The client was told 202 already: the refusal reaches it on its stream instead.
+    deliver(body_);
   }
   if (is_success(status_) && !request_id_.empty() && !answered_) {
     // The answer ended without the response (the upstream left mid-stream): the client hears

@@ -28,11 +28,16 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 struct RelayLimits {
   std::chrono::milliseconds answer_idle{std::chrono::minutes(5)};  // no byte of the answer
   std::size_t max_message_bytes = 16 * 1024 * 1024;
+  std::chrono::milliseconds head_wait{std::chrono::seconds(2)};
 };
 
 // What the client's POST is answered with: 202 once serve's endpoint accepted the message
 // (status 2xx), else that endpoint's own refusal (status and JSON body: a parse error, a batch
-// holding a priced call, a credential refused), or 502 when it could not be reached.
+// holding a priced call, a credential refused), or 502 when it could not be reached. Those
+// refusals come at once; an answer whose status takes longer (a held paid call, a slow tool
+// behind a JSON-answering upstream) is acknowledged with 202 when `head_wait` passes (MCP
+// 2024-11-05: the POST is only an acknowledgement), and a refusal after that goes on the
+// stream as its JSON-RPC error.
 struct RelayHead {
   unsigned status = 0;
   std::string body;
@@ -48,7 +53,8 @@ class MessageRelay : public std::enable_shared_from_this<MessageRelay> {
 
   // Sends `body` with `headers` (spawned on the executor given above).
   void start(std::string body, HeaderList headers);
-  // Waits until the answer's status is known; on that same executor.
+  // Waits until the answer's status is known, or limits.head_wait (then status 202); on that
+  // same executor.
   boost::asio::awaitable<RelayHead> head();
 
  private:
@@ -65,7 +71,8 @@ class MessageRelay : public std::enable_shared_from_this<MessageRelay> {
   unsigned status_ = 0;
   bool event_stream_ = false;
   bool head_known_ = false;
-  bool answered_ = false;  // the response to request_id_ went onto the stream
+  bool answered_ = false;      // the response to request_id_ went onto the stream
+  bool acknowledged_ = false;  // the POST was answered 202 before the status was known
   std::string body_;
 };
 
