@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include "net/sse_splitter.h"
+#include "pay/sse_remote.h"
 #include "x402/base64.h"
 
 namespace x402proxy::pay {
@@ -61,13 +62,20 @@ std::optional<std::string> sse_event_id(std::string_view raw) {
 
 Result<std::shared_ptr<RemoteSession>> RemoteSession::create(boost::asio::any_io_executor executor,
                                                              const std::string& url,
-                                                             bool tls_verify) {
+                                                             bool tls_verify, bool sse) {
   net::HttpClientOptions options;
   options.tls_verify = tls_verify;
-  auto http = net::HttpClient::create(std::move(executor), url, options);
+  auto http = net::HttpClient::create(executor, url, options);
   if (!http.ok())
     return make_error("remote.url", http.error().message);
-  return std::shared_ptr<RemoteSession>(new RemoteSession(std::move(http).value(), url));
+  std::shared_ptr<RemoteSession> session(new RemoteSession(std::move(http).value(), url));
+  if (sse) {
+    auto remote = SseRemote::create(std::move(executor), url, tls_verify);
+    if (!remote.ok())
+      return remote.error();
+    session->sse_ = std::move(remote).value();
+  }
+  return session;
 }
 
 std::vector<std::pair<std::string, std::string>> RemoteSession::common_headers() const {
@@ -84,6 +92,8 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::post(
     std::string body, std::string_view method, std::string_view tool,
     std::vector<std::pair<std::string, std::string>> extra_headers, Clock::time_point deadline,
     const RemoteMessageSink& sink, bool& sent) {
+  if (sse_)
+    co_return co_await sse_->post(std::move(body), deadline, sink, sent);
   auto headers = common_headers();
   if (modern() && !method.empty()) {
     headers.emplace_back("Mcp-Method", std::string(method));
@@ -99,6 +109,8 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::post(
 }
 
 boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::listen(const RemoteMessageSink& sink) {
+  if (sse_)
+    co_return co_await sse_->listen(sink);
   auto headers = common_headers();
   headers[0].second = "text/event-stream";
   if (!last_event_id_.empty())
@@ -111,7 +123,8 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::listen(const RemoteM
 }
 
 boost::asio::awaitable<void> RemoteSession::close(std::chrono::milliseconds budget) {
-  if (session_id_.empty())
+  // HTTP+SSE: the session ends with its stream, which ends with pay.
+  if (session_id_.empty() || sse_)
     co_return;
   bool sent = false;
   RemoteMessageSink ignore = [](std::string, json::value) {};

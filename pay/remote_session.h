@@ -23,6 +23,8 @@
 
 namespace x402proxy::pay {
 
+class SseRemote;  // pay/sse_remote.h: a seller on the HTTP+SSE transport of MCP 2024-11-05
+
 // How an exchange ended when it did not produce JSON-RPC messages, or what came with them.
 struct RemoteAnswer {
   unsigned status = 0;
@@ -39,8 +41,11 @@ using RemoteMessageSink = std::function<void(std::string text, boost::json::valu
 
 class RemoteSession {
  public:
+  // `sse`: the seller speaks the HTTP+SSE transport of MCP 2024-11-05 and `url` is its GET /sse
+  // endpoint; every call below then goes through that session (pay/sse_remote.h).
   static Result<std::shared_ptr<RemoteSession>> create(boost::asio::any_io_executor executor,
-                                                       const std::string& url, bool tls_verify);
+                                                       const std::string& url, bool tls_verify,
+                                                       bool sse = false);
 
   // POSTs one JSON-RPC message (`method`/`tool` feed the 2026-07-28 headers). `extra_headers`
   // carry a payment header when the seller asked in HTTP 402 form. Errors: "remote.unreachable"
@@ -76,6 +81,7 @@ class RemoteSession {
       const RemoteMessageSink& sink, bool& sent);
 
   std::shared_ptr<net::HttpClient> http_;
+  std::shared_ptr<SseRemote> sse_;
   std::string url_;
   std::string session_id_;
   std::string protocol_version_;
