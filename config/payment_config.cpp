@@ -244,6 +244,11 @@ class PaymentLoader {
       if (!v.ok())
         return v.error();
       spec.charge_tool_errors = *v;
+      if (spec.settle_before && !spec.charge_tool_errors) {
+        return fields_.error_at(charge, key + ".charge_tool_errors",
+                                "false cannot apply with settle: before: the payment is settled "
+                                "before the tool runs");
+      }
     }
     if (auto p = node["price"]) {
       auto inner = read_price(p, key + ".price");

@@ -78,4 +78,13 @@ TEST_CASE("charge_tool_errors is per tool, true unless written false, and a wron
       "proxy.yaml");
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.error().message, Catch::Contains("tools.add.charge_tool_errors"));
+  auto upfront = config::parse_serve_config(
+      "upstream: { url: http://127.0.0.1:3001/mcp }\n"
+      "facilitator: { url: http://127.0.0.1:4020 }\n"
+      "pay_to: { eip155: \"0x209693Bc6afc0C5328bA36FaF03C514EF312287C\" }\n"
+      "accept: [ { network: base-sepolia, asset: USDC } ]\n"
+      "tools:\n  add: { price: \"$0.001\", settle: before, charge_tool_errors: false }\n",
+      "proxy.yaml");
+  REQUIRE_FALSE(upfront.ok());
+  CHECK_THAT(upfront.error().message, Catch::Contains("settle: before"));
 }
