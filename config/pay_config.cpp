@@ -62,16 +62,17 @@ class PayLoader {
           "expected an http:// or https:// URL, got " + quote_value(config_->remote));
     }
     if (auto node = root["transport"]) {
-      auto v = fields_.scalar(node, "transport", "streamable-http or sse");
+      auto v = fields_.scalar(node, "transport", "streamable-http, sse or auto");
       if (!v.ok())
         return v.error();
-      if (*v != "streamable-http" && *v != "sse") {
+      if (*v != "streamable-http" && *v != "sse" && *v != "auto") {
         return fields_.error_at(node, "transport",
-                                "expected streamable-http or sse (the HTTP+SSE transport of MCP "
-                                "2024-11-05), got " +
+                                "expected streamable-http, sse (the HTTP+SSE transport of MCP "
+                                "2024-11-05) or auto, got " +
                                     quote_value(*v));
       }
       config_->remote_sse = *v == "sse";
+      config_->remote_auto = *v == "auto";
     }
     if (auto s = read_string(root, "listen", config_->listen, "stdio or a loopback host:port");
         !s.ok()) {

@@ -1,6 +1,8 @@
 // `pay` toward a seller on the HTTP+SSE transport of MCP 2024-11-05 (`transport: sse`): serve's
 // own GET /sse + POST /messages endpoint as that seller, the embedded facilitator inside, the test
 // upstream behind it; real binaries over real sockets.
+#include <filesystem>
+
 #include "tests/integration/pay/pay_fixture.h"
 
 using namespace x402proxy::testing;
@@ -53,4 +55,41 @@ TEST_CASE("pay toward an SSE seller that is not one says so", "[pay][sse]") {
   REQUIRE(answer);
   INFO(json::serialize(*answer) << "\n" << pay.log());
   CHECK_THAT(error_message(*answer), Catch::Contains("not an HTTP+SSE event stream"));
+}
+
+TEST_CASE(
+    "pay with transport auto keeps Streamable HTTP where it is spoken and falls back to "
+    "HTTP+SSE on a refused initialize",
+    "[pay][sse]") {
+  std::string dir = make_temp_dir("pay-sse-auto");
+  ServeOptionsForTest options = embedded_serve_options(dir);
+  options.log_level = "info";
+  ServeFixture serve(options);
+  const std::string signer =
+      "  - { type: evm, key_file: " + write_key(dir, "evm.key", kPayerKey) + " }\n";
+  {
+    // serve's /sse refuses a POST (405): the old transport, found as MCP 2025-03-26 says.
+    const std::string old_dir = dir + "/old";
+    std::filesystem::create_directories(old_dir);
+    PayBridge pay(old_dir, "http://127.0.0.1:" + std::to_string(serve.port) + "/sse", signer,
+                  "transport: auto\n");
+    REQUIRE(pay.client->initialize());
+    auto paid = pay.client->call_tool(1, "add", {{"a", 1}, {"b", 2}});
+    REQUIRE(paid);
+    INFO(json::serialize(*paid) << "\n" << pay.log());
+    CHECK(paid->at("result").at("content").at(0).at("text").as_string() == "3");
+    CHECK(paid->at("result").at("_meta").at("x402/payment-response").at("success").as_bool());
+    CHECK_THAT(pay.log(), Catch::Contains("trying the HTTP+SSE transport"));
+  }
+  CHECK_THAT(serve.proxy->output(), Catch::Contains("SSE client session"));
+  const std::string new_dir = dir + "/new";
+  std::filesystem::create_directories(new_dir);
+  PayBridge pay(new_dir, "http://127.0.0.1:" + std::to_string(serve.port) + "/mcp", signer,
+                "transport: auto\n");
+  REQUIRE(pay.client->initialize());
+  auto echoed = pay.client->call_tool(1, "echo", {{"text", "streamable"}});
+  REQUIRE(echoed);
+  CHECK(echoed->at("result").at("content").at(0).at("text").as_string() == "streamable");
+  CHECK_FALSE(pay.log().find("trying the HTTP+SSE transport") != std::string::npos);
+  CHECK(settled_transfers(dir + "/ledger.sqlite").size() == 1);  // the one paid call above
 }
