@@ -188,7 +188,7 @@ TEST_CASE("a per_tool entry whose key is not a tool name is refused, not thrown"
 }
 
 TEST_CASE(
-    "transport: sse points pay at a seller's HTTP+SSE endpoint, auto detects it; anything "
+    "transport: sse points pay at a seller's HTTP+SSE endpoint, auto detects it, and anything "
     "else is refused",
     "[pay_config]") {
   auto plain = parse_pay_config(kWallet, "wallet.yaml");
