@@ -25,8 +25,8 @@ class PayLoader {
       return fields_.error_at(root, "(top level)", "expected a map of settings");
     if (auto s = fields_.only_keys(
             root, "",
-            {"remote", "listen", "tls_verify", "request_timeout", "redeem_timeout", "signers",
-             "tokens", "assets", "limits", "ledger", "log_level"});
+            {"remote", "transport", "listen", "tls_verify", "request_timeout", "redeem_timeout",
+             "signers", "tokens", "assets", "limits", "ledger", "log_level"});
         !s.ok()) {
       return s.error();
     }
@@ -60,6 +60,19 @@ class PayLoader {
       return fields_.error_at(
           root["remote"], "remote",
           "expected an http:// or https:// URL, got " + quote_value(config_->remote));
+    }
+    if (auto node = root["transport"]) {
+      auto v = fields_.scalar(node, "transport", "streamable-http, sse or auto");
+      if (!v.ok())
+        return v.error();
+      if (*v != "streamable-http" && *v != "sse" && *v != "auto") {
+        return fields_.error_at(node, "transport",
+                                "expected streamable-http, sse (the HTTP+SSE transport of MCP "
+                                "2024-11-05) or auto, got " +
+                                    quote_value(*v));
+      }
+      config_->remote_sse = *v == "sse";
+      config_->remote_auto = *v == "auto";
     }
     if (auto s = read_string(root, "listen", config_->listen, "stdio or a loopback host:port");
         !s.ok()) {

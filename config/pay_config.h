@@ -37,7 +37,13 @@ struct PayLimitsConfig {
 
 struct PayConfig {
   std::string source;
-  std::string remote;            // the paid MCP server's Streamable HTTP URL
+  std::string remote;  // the paid MCP server's Streamable HTTP URL
+  // `transport: sse`: `remote` is the GET /sse endpoint of a seller on the HTTP+SSE transport of
+  // MCP 2024-11-05 (the default, streamable-http, is Streamable HTTP).
+  bool remote_sse = false;
+  // `transport: auto`: Streamable HTTP, and HTTP+SSE when the seller refuses the initialize POST
+  // with a 4xx (MCP 2025-03-26 basic/transports, "Backwards Compatibility").
+  bool remote_auto = false;
   std::string listen = "stdio";  // "stdio" or a loopback host:port
   bool tls_verify = true;
   std::chrono::milliseconds request_timeout{120000};  // one call, payment and retry included

@@ -216,8 +216,8 @@ class PaymentLoader {
     }
     if (!node.IsMap())
       return fields_.error_at(node, key, std::string("expected ") + expected);
-    if (auto s =
-            fields_.only_keys(node, key, {"price", "description", "amount", "asset", "settle"});
+    if (auto s = fields_.only_keys(
+            node, key, {"price", "description", "amount", "asset", "settle", "charge_tool_errors"});
         !s.ok()) {
       return s.error();
     }
@@ -239,12 +239,24 @@ class PaymentLoader {
       }
       spec.settle_before = *v == "before";
     }
+    if (auto charge = node["charge_tool_errors"]) {
+      auto v = fields_.boolean(charge, key + ".charge_tool_errors");
+      if (!v.ok())
+        return v.error();
+      spec.charge_tool_errors = *v;
+      if (spec.settle_before && !spec.charge_tool_errors) {
+        return fields_.error_at(charge, key + ".charge_tool_errors",
+                                "false cannot apply with settle: before: the payment is settled "
+                                "before the tool runs");
+      }
+    }
     if (auto p = node["price"]) {
       auto inner = read_price(p, key + ".price");
       if (!inner.ok())
         return inner.error();
       inner->description = spec.description;
       inner->settle_before = spec.settle_before;
+      inner->charge_tool_errors = spec.charge_tool_errors;
       return inner;
     }
     if (!node["amount"] || !node["asset"]) {

@@ -12,6 +12,7 @@ Result<ToolPrice> offer_for(const ServeConfig& config, const std::string& tool,
   price.description = spec.description;
   price.usd = spec.usd;
   price.settle_before = spec.settle_before;
+  price.charge_tool_errors = spec.charge_tool_errors;
   for (const AcceptedAsset& accepted : config.accept) {
     x402::PaymentRequirements requirement;
     requirement.scheme = "exact";
@@ -112,6 +113,8 @@ std::string format_price_table(const ServeConfig& config, const PriceTable& tabl
                 (v1_name.empty() ? r.network : v1_name);
         first = false;
       }
+      if (!price->charge_tool_errors)
+        line += " (tool errors not charged)";
     }
     out += line + "\n";
   };

@@ -20,6 +20,7 @@ struct ToolPrice {
   std::vector<x402::PaymentRequirements> accepts;
   std::vector<x402::AssetInfo> assets;  // the token of each requirement, in the same order
   bool settle_before = false;
+  bool charge_tool_errors = true;  // see PriceSpec
 };
 
 class PriceTable {

@@ -137,7 +137,8 @@ class Loader {
     YAML::Node node = root["upstream"];
     if (!node)
       return fields_.error_at(root, "upstream", "missing: set upstream.url or upstream.command");
-    if (auto s = fields_.only_keys(node, "upstream", {"url", "command", "env", "cwd"}); !s.ok())
+    if (auto s = fields_.only_keys(node, "upstream", {"url", "command", "env", "cwd", "transport"});
+        !s.ok())
       return s;
     if (auto url = node["url"]) {
       auto v = fields_.scalar(url, "upstream.url", "an http:// URL");
@@ -164,6 +165,25 @@ class Loader {
     }
     if (config_->upstream.url.empty() == config_->upstream.command.empty()) {
       return fields_.error_at(node, "upstream", "expected exactly one of url or command");
+    }
+    if (auto transport = node["transport"]) {
+      auto v = fields_.scalar(transport, "upstream.transport", "streamable-http, sse or auto");
+      if (!v.ok())
+        return v.error();
+      if (config_->upstream.url.empty())
+        return fields_.error_at(transport, "upstream.transport", "only applies with upstream.url");
+      using Transport = UpstreamConfig::Transport;
+      if (*v == "streamable-http" || *v == "streamable_http" || *v == "http")
+        config_->upstream.transport = Transport::streamable_http;
+      else if (*v == "sse")
+        config_->upstream.transport = Transport::sse;
+      else if (*v == "auto")
+        config_->upstream.transport = Transport::automatic;
+      else
+        return fields_.error_at(transport, "upstream.transport",
+                                "expected streamable-http (MCP 2025-03-26 on), sse (the HTTP+SSE "
+                                "transport of MCP 2024-11-05) or auto, got " +
+                                    quote_value(*v));
     }
     if (auto env = node["env"]) {
       if (config_->upstream.command.empty())

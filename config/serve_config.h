@@ -21,6 +21,12 @@
 namespace x402proxy::config {
 
 struct UpstreamConfig {
+  // How serve speaks to upstream.url: Streamable HTTP (MCP 2025-03-26 on), the HTTP+SSE
+  // transport of MCP 2024-11-05 (url is its GET /sse endpoint), or auto: Streamable HTTP, and
+  // SSE when the upstream refuses an initialize POST with a 4xx (MCP 2025-03-26 basic/transports,
+  // "Backwards Compatibility").
+  enum class Transport { streamable_http, sse, automatic };
+  Transport transport = Transport::streamable_http;
   std::string url;                   // Streamable HTTP endpoint, e.g. http://127.0.0.1:3001/mcp
   std::vector<std::string> command;  // or a stdio server to spawn (argv)
   std::map<std::string, std::string> env;  // with command: set over serve's own environment
@@ -61,6 +67,10 @@ struct PriceSpec {
   // settle: before — settle first and forward only a settled payment (x402 paymentFlow
   // "upfront"): for slow tools, and for Solana, whose blockhash lives about a minute.
   bool settle_before = false;
+  // charge_tool_errors: false — a result with isError true is not settled and the verified
+  // payment is released (the official x402 MCP server wrapper's behaviour); true (the default):
+  // the payment covers the attempt, as the buyer-seller spec this project follows says.
+  bool charge_tool_errors = true;
   int line = 0;  // where it was written, for messages
 };
 

@@ -18,8 +18,13 @@ x402::PaymentRequired offer_for(const ToolPrice& offer, const std::string& tool,
   required.error = error;
   // x402 MCP transport: the resource of a tool is mcp://tool/<name>.
   required.resource.url = "mcp://tool/" + tool;
-  if (!offer.description.empty())
-    required.resource.description = offer.description;
+  // x402 v2 ResourceInfo.description is the buyer's one human-readable line about what it pays
+  // for: it also says whether a tool error result is charged, since the x402 MCP transport leaves
+  // that to the seller (the official server wrapper does not settle isError results).
+  const std::string what = offer.description.empty() ? "tool " + tool : offer.description;
+  required.resource.description =
+      what + (offer.charge_tool_errors ? "; charged even when the tool reports an error"
+                                       : "; not charged when the tool reports an error");
   required.accepts = offer.accepts;
   return required;
 }
@@ -45,6 +50,11 @@ json::object failed_receipt(const std::string& reason, const PaymentFacts& facts
 }
 
 }  // namespace
+
+bool reports_tool_error(const json::object& result) {
+  const json::value* is_error = result.if_contains("isError");
+  return is_error != nullptr && is_error->is_bool() && is_error->get_bool();
+}
 
 json::object payment_required_answer(const ToolPrice& offer, const std::string& tool,
                                      const std::string& error, const BindingOptions& binding) {

@@ -26,6 +26,9 @@ namespace x402proxy::mcp {
 struct ToolPrice {
   std::string description;
   std::vector<x402::PaymentRequirements> accepts;
+  // Stated in resource.description so that a buyer knows before paying whether a tool error
+  // result is charged (serve's charge_tool_errors).
+  bool charge_tool_errors = true;
 };
 
 // What a receipt or a pending answer says about one payment.
@@ -37,6 +40,10 @@ struct PaymentFacts {
 };
 
 // The x402 offer for `offer`'s tool with `error` saying why the call was not run.
+// MCP CallToolResult: `isError: true` is the tool reporting a failure in its result (as opposed
+// to a JSON-RPC error, where the call did not run). Anything but the boolean true is no error.
+bool reports_tool_error(const boost::json::object& result);
+
 boost::json::object payment_required_answer(const ToolPrice& offer, const std::string& tool,
                                             const std::string& error,
                                             const BindingOptions& binding);

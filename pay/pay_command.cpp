@@ -134,7 +134,8 @@ int run_pay_command(const std::string& config_path, bool report) {
     return 0;
   }
   asio::io_context context(1);
-  auto remote = RemoteSession::create(context.get_executor(), cfg.remote, cfg.tls_verify);
+  auto remote = RemoteSession::create(context.get_executor(), cfg.remote, cfg.tls_verify,
+                                      cfg.remote_sse, cfg.remote_auto);
   if (!remote.ok()) {
     std::fprintf(stderr, "x402-mcp-proxy pay: remote: %s\n", remote.error().message.c_str());
     return 2;

@@ -1,9 +1,11 @@
 #include "pay/remote_session.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 
 #include "net/sse_splitter.h"
+#include "pay/sse_remote.h"
 #include "x402/base64.h"
 
 namespace x402proxy::pay {
@@ -61,13 +63,23 @@ std::optional<std::string> sse_event_id(std::string_view raw) {
 
 Result<std::shared_ptr<RemoteSession>> RemoteSession::create(boost::asio::any_io_executor executor,
                                                              const std::string& url,
-                                                             bool tls_verify) {
+                                                             bool tls_verify, bool sse,
+                                                             bool detect) {
   net::HttpClientOptions options;
   options.tls_verify = tls_verify;
-  auto http = net::HttpClient::create(std::move(executor), url, options);
+  auto http = net::HttpClient::create(executor, url, options);
   if (!http.ok())
     return make_error("remote.url", http.error().message);
-  return std::shared_ptr<RemoteSession>(new RemoteSession(std::move(http).value(), url));
+  std::shared_ptr<RemoteSession> session(new RemoteSession(executor, std::move(http).value(), url));
+  session->tls_verify_ = tls_verify;
+  session->detect_ = detect && !sse;
+  if (sse) {
+    auto remote = SseRemote::create(std::move(executor), url, tls_verify);
+    if (!remote.ok())
+      return remote.error();
+    session->sse_ = std::move(remote).value();
+  }
+  return session;
 }
 
 std::vector<std::pair<std::string, std::string>> RemoteSession::common_headers() const {
@@ -84,6 +96,8 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::post(
     std::string body, std::string_view method, std::string_view tool,
     std::vector<std::pair<std::string, std::string>> extra_headers, Clock::time_point deadline,
     const RemoteMessageSink& sink, bool& sent) {
+  if (sse_)
+    co_return co_await sse_->post(std::move(body), deadline, sink, sent);
   auto headers = common_headers();
   if (modern() && !method.empty()) {
     headers.emplace_back("Mcp-Method", std::string(method));
@@ -94,11 +108,54 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::post(
     headers.push_back(std::move(header));
   // An SSE answer may stay quiet while a long tool runs; the call's deadline bounds it.
   const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  co_return co_await exchange(http::verb::post, std::move(body), std::move(headers), deadline, idle,
-                              sink, sent);
+  if (!detect_ || method != "initialize") {
+    co_return co_await exchange(http::verb::post, std::move(body), std::move(headers), deadline,
+                                idle, sink, sent);
+  }
+  std::string initialize = body;  // kept to send again over the old transport
+  // What this first answer carries is held until it is known to be the server's: a refusal's
+  // body (an old server's 404 or 405 page) must not reach the client as a message.
+  std::vector<std::pair<std::string, json::value>> held;
+  RemoteMessageSink holding = [&held](std::string text, json::value parsed) {
+    held.emplace_back(std::move(text), std::move(parsed));
+  };
+  auto answer = co_await exchange(http::verb::post, std::move(body), std::move(headers), deadline,
+                                  idle, holding, sent);
+  detect_ = false;
+  const bool refused =
+      answer.ok() && answer->status >= 400 && answer->status < 500 && answer->status != 402;
+  if (!refused) {
+    for (auto& message : held)
+      sink(std::move(message.first), std::move(message.second));
+    co_return answer;
+  }
+  // MCP 2025-03-26 basic/transports, "Backwards Compatibility": a 4xx to the initialize POST
+  // means a server of the 2024-11-05 HTTP+SSE transport; GET the same URL for its stream.
+  auto remote = SseRemote::create(executor_, url_, tls_verify_);
+  if (!remote.ok())
+    co_return answer;
+  spdlog::info(
+      "the seller refused a Streamable HTTP initialize (HTTP {}): trying the HTTP+SSE "
+      "transport of MCP 2024-11-05 at {}",
+      answer->status, url_);
+  sse_ = std::move(remote).value();
+  auto over_sse = co_await sse_->post(std::move(initialize), deadline, sink, sent);
+  if (over_sse.ok())
+    co_return over_sse;
+  // Not an old server either (a 401 or 400 of a Streamable HTTP server, say): its own refusal is
+  // the answer, not the failed guess.
+  spdlog::info("the seller is no HTTP+SSE server either ({}); its HTTP {} stands",
+               over_sse.error().message, answer->status);
+  sse_.reset();
+  sent = true;  // the Streamable HTTP POST did reach the server
+  for (auto& message : held)
+    sink(std::move(message.first), std::move(message.second));
+  co_return answer;
 }
 
 boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::listen(const RemoteMessageSink& sink) {
+  if (sse_)
+    co_return co_await sse_->listen(sink);
   auto headers = common_headers();
   headers[0].second = "text/event-stream";
   if (!last_event_id_.empty())
@@ -111,7 +168,8 @@ boost::asio::awaitable<Result<RemoteAnswer>> RemoteSession::listen(const RemoteM
 }
 
 boost::asio::awaitable<void> RemoteSession::close(std::chrono::milliseconds budget) {
-  if (session_id_.empty())
+  // HTTP+SSE: the session ends with its stream, which ends with pay.
+  if (session_id_.empty() || sse_)
     co_return;
   bool sent = false;
   RemoteMessageSink ignore = [](std::string, json::value) {};

@@ -23,6 +23,8 @@
 
 namespace x402proxy::pay {
 
+class SseRemote;  // pay/sse_remote.h: a seller on the HTTP+SSE transport of MCP 2024-11-05
+
 // How an exchange ended when it did not produce JSON-RPC messages, or what came with them.
 struct RemoteAnswer {
   unsigned status = 0;
@@ -39,8 +41,14 @@ using RemoteMessageSink = std::function<void(std::string text, boost::json::valu
 
 class RemoteSession {
  public:
+  // `sse`: the seller speaks the HTTP+SSE transport of MCP 2024-11-05 and `url` is its GET /sse
+  // endpoint; every call below then goes through that session (pay/sse_remote.h).
+  // `detect`: Streamable HTTP unless the seller refuses the client's initialize POST with a 4xx
+  // (not 402), then the HTTP+SSE transport at the same URL (MCP 2025-03-26 basic/transports,
+  // "Backwards Compatibility": what a client that supports both does).
   static Result<std::shared_ptr<RemoteSession>> create(boost::asio::any_io_executor executor,
-                                                       const std::string& url, bool tls_verify);
+                                                       const std::string& url, bool tls_verify,
+                                                       bool sse = false, bool detect = false);
 
   // POSTs one JSON-RPC message (`method`/`tool` feed the 2026-07-28 headers). `extra_headers`
   // carry a payment header when the seller asked in HTTP 402 form. Errors: "remote.unreachable"
@@ -66,8 +74,9 @@ class RemoteSession {
   bool modern() const { return protocol_version_ >= "2026-07-28"; }
 
  private:
-  RemoteSession(std::shared_ptr<net::HttpClient> http, std::string url)
-      : http_(std::move(http)), url_(std::move(url)) {}
+  RemoteSession(boost::asio::any_io_executor executor, std::shared_ptr<net::HttpClient> http,
+                std::string url)
+      : executor_(std::move(executor)), http_(std::move(http)), url_(std::move(url)) {}
   std::vector<std::pair<std::string, std::string>> common_headers() const;
   boost::asio::awaitable<Result<RemoteAnswer>> exchange(
       boost::beast::http::verb method, std::string body,
@@ -75,7 +84,11 @@ class RemoteSession {
       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds idle,
       const RemoteMessageSink& sink, bool& sent);
 
+  boost::asio::any_io_executor executor_;
   std::shared_ptr<net::HttpClient> http_;
+  std::shared_ptr<SseRemote> sse_;
+  bool tls_verify_ = true;
+  bool detect_ = false;  // until the first initialize has been answered
   std::string url_;
   std::string session_id_;
   std::string protocol_version_;

@@ -21,6 +21,7 @@
 #include "proxy/operations/admin_routes.h"
 #include "proxy/operations/call_log.h"
 #include "proxy/paywall/paid_call.h"
+#include "proxy/sse_clients/sse_client_endpoint.h"
 #include "proxy/upstream/http_forwarding.h"
 #include "proxy/upstream/response_relay.h"
 
@@ -229,11 +230,18 @@ asio::awaitable<bool> handle_post(const ServeState& state, beast::tcp_stream& cl
 }
 
 asio::awaitable<bool> handle_request(const ServeState& state, beast::tcp_stream& client,
-                                     Request& request, bool admin_allowed, bool mcp_allowed) {
+                                     Request& request, bool admin_allowed, bool mcp_allowed,
+                                     bool internal) {
   if (auto answered = co_await answer_admin_route(state, client, request, admin_allowed))
     co_return *answered;
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
+  // The 2024-11-05 HTTP+SSE transport's two endpoints, beside the MCP endpoint (which wins
+  // should an upstream's MCP path be one of theirs).
+  if (mcp_allowed && !internal && state.sse_clients && path != state.upstream->endpoint().path &&
+      state.sse_clients->handles(path)) {
+    co_return co_await state.sse_clients->answer(client, request);
+  }
   if (!mcp_allowed || path != state.upstream->endpoint().path) {
     co_return co_await net::write_reply(
         client, http::status::not_found,
@@ -294,8 +302,8 @@ namespace {
 // than the request; no copy or allocation per request.)
 asio::awaitable<bool> serve_request(const ServeState& state, beast::tcp_stream& client,
                                     net::HttpRequest& request, const std::string& peer,
-                                    bool admin_allowed, bool mcp_allowed) {
-  if (state.rate_limiter && !state.rate_limiter->allow(peer)) {
+                                    bool admin_allowed, bool mcp_allowed, bool internal) {
+  if (!internal && state.rate_limiter && !state.rate_limiter->allow(peer)) {
     state.metrics->count_refused_connection("rate_limit");
     co_return co_await net::write_reply(
         client, http::status::too_many_requests,
@@ -310,12 +318,14 @@ asio::awaitable<bool> serve_request(const ServeState& state, beast::tcp_stream& 
     ~Counted() { --gauge; }
   };
   const std::string_view target = request.target();
+  const std::string_view path = target.substr(0, target.find('?'));
   const bool event_stream = request.method() == http::verb::get &&
-                            target.substr(0, target.find('?')) == state.upstream->endpoint().path;
+                            (path == state.upstream->endpoint().path ||
+                             (!internal && state.sse_clients && state.sse_clients->handles(path)));
   Counted counted(event_stream ? state.metrics->event_streams_open
                                : state.metrics->requests_in_flight);
   const bool keep_alive =
-      co_await handle_request(state, client, request, admin_allowed, mcp_allowed);
+      co_await handle_request(state, client, request, admin_allowed, mcp_allowed, internal);
   // Draining (SIGTERM): the answer went out; this connection takes no further request.
   co_return keep_alive && !state.draining();
 }
@@ -334,12 +344,12 @@ net::HttpServerOptions serve_server_options(const ServeOptions& options) {
 }
 
 net::HttpServerHandlers serve_handlers(std::shared_ptr<const ServeState> state, bool admin_allowed,
-                                       bool mcp_allowed) {
+                                       bool mcp_allowed, bool internal) {
   net::HttpServerHandlers handlers;
-  handlers.on_request = [state, admin_allowed, mcp_allowed](beast::tcp_stream& client,
-                                                            net::HttpRequest& request,
-                                                            const std::string& peer) {
-    return serve_request(*state, client, request, peer, admin_allowed, mcp_allowed);
+  handlers.on_request = [state, admin_allowed, mcp_allowed, internal](beast::tcp_stream& client,
+                                                                      net::HttpRequest& request,
+                                                                      const std::string& peer) {
+    return serve_request(*state, client, request, peer, admin_allowed, mcp_allowed, internal);
   };
   handlers.read_failure_body = [state](net::ReadFailure failure,
                                        std::string_view detail) -> std::optional<std::string> {
@@ -369,7 +379,10 @@ net::HttpServerHandlers serve_handlers(std::shared_ptr<const ServeState> state, 
     }
     return std::nullopt;
   };
-  // Open connections are counted over the MCP and the admin port together.
+  // Open connections are counted over the MCP and the admin port together (the internal
+  // listener's are the SSE clients' own connections, already counted).
+  if (internal)
+    return handlers;
   handlers.on_open = [state]() -> std::optional<std::string> {
     ++state->metrics->open_connections;
     if (static_cast<std::size_t>(state->metrics->open_connections.load()) <=

@@ -18,6 +18,7 @@ Result<std::unique_ptr<net::HttpServer>> listen_for_serve(boost::asio::io_contex
                                                           const std::string& address,
                                                           std::shared_ptr<const ServeState> state,
                                                           bool admin_allowed = true,
-                                                          bool mcp_allowed = true);
+                                                          bool mcp_allowed = true,
+                                                          bool internal = false);
 
 }  // namespace x402proxy::proxy

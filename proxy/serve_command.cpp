@@ -28,6 +28,7 @@
 #include "proxy/settlement/chain_provers.h"
 #include "proxy/settlement/ledger_prover.h"
 #include "proxy/settlement/store_factory.h"
+#include "proxy/sse_clients/sse_client_endpoint.h"
 #include "proxy/upstream/upstream_factory.h"
 
 namespace x402proxy::proxy {
@@ -197,6 +198,27 @@ int run_serve_command(const std::string& config_path) {
     state->accounts = std::move(credit).value();
   }
 
+  // Clients of the 2024-11-05 HTTP+SSE transport are bridged to the MCP endpoint through a
+  // listener of serve's own on loopback (proxy/sse_clients/sse_client_endpoint.h).
+  auto internal_listener = listen_for_serve(context, "127.0.0.1:0", state, false, true, true);
+  if (!internal_listener.ok())
+    return fail("internal listener: " + internal_listener.error().message);
+  {
+    net::HttpClientOptions client_options;
+    client_options.max_idle_connections = 64;
+    auto mcp_client = net::HttpClient::create(
+        context.get_executor(),
+        "http://127.0.0.1:" + std::to_string((*internal_listener)->local_endpoint().port()) +
+            state->upstream->endpoint().path,
+        client_options);
+    if (!mcp_client.ok())
+      return fail(mcp_client.error().message);
+    SseClientOptions sse;
+    sse.write_timeout = state->options.client_write_timeout;
+    sse.relay.answer_idle = state->options.upstream_idle_timeout;
+    sse.relay.max_message_bytes = state->options.max_held_response_bytes;
+    state->sse_clients = std::make_shared<SseClientEndpoint>(*mcp_client, sse);
+  }
   auto listener = listen_for_serve(context, cfg->listen, state, state->admin.on_main_port, true);
   if (!listener.ok())
     return fail(listener.error().message);
@@ -217,6 +239,7 @@ int run_serve_command(const std::string& config_path) {
   });
   if (upstream->bridge)
     upstream->bridge->start_accepting();
+  (*internal_listener)->start();
   (*listener)->start();
   std::unique_ptr<net::HttpServer> admin_listener;
   if (!cfg->operations.admin.listen.empty()) {
@@ -254,6 +277,7 @@ int run_serve_command(const std::string& config_path) {
                           context, *state,
                           [&] {
                             (*listener)->close();
+                            (*internal_listener)->close();
                             if (admin_listener)
                               admin_listener->close();
                             hangup.cancel();
@@ -275,7 +299,7 @@ int run_serve_command(const std::string& config_path) {
   for (auto& thread : pool)
     thread.join();
   if (upstream->bridge)
-    upstream->bridge->stop_children();  // every child exits with serve (SIGTERM, SIGKILL after 2 s)
+    upstream->bridge->stop_channels();  // every child exits with serve (SIGTERM, SIGKILL after 2 s)
   return 0;
 }
 

@@ -29,6 +29,8 @@
 
 namespace x402proxy::proxy {
 
+class SseClientEndpoint;  // proxy/sse_clients/sse_client_endpoint.h
+
 struct ServeOptions {
   std::size_t body_limit = 4 * 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
@@ -87,6 +89,9 @@ struct ServeState {
   std::shared_ptr<ServeMetrics> metrics = std::make_shared<ServeMetrics>();
   std::shared_ptr<RateLimiter> rate_limiter;  // per client IP; null when not configured
   std::shared_ptr<AccountBilling> accounts;   // prepaid credit; null without `accounts:`
+  // GET /sse and POST /messages for clients of the 2024-11-05 HTTP+SSE transport; null: not
+  // offered (and on serve's internal listener, which those clients' messages go through).
+  std::shared_ptr<SseClientEndpoint> sse_clients;
   // Re-reads the config and swaps the price list; an invalid file changes nothing. Set by serve.
   std::function<Status()> reload;
   // Whether the facilitator answered /supported recently (readiness); set by serve.

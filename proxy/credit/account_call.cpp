@@ -101,10 +101,18 @@ asio::awaitable<bool> run_account_call(const ServeState& state, beast::tcp_strea
       keep = held.client_ok();
       break;
     case HeldResult::Kind::final_message: {
-      // As with x402: the price covers the attempt when the tool ran (also an isError result); a
-      // JSON-RPC error means it did not run, and nothing is charged.
-      const bool tool_ran = forwarded.message.get_object().contains("result");
-      if (tool_ran) {
+      // As with x402: the price covers the attempt when the tool ran (also an isError result,
+      // unless the tool's charge_tool_errors is false); a JSON-RPC error means it did not run,
+      // and nothing is charged.
+      const json::value* result = forwarded.message.get_object().if_contains("result");
+      const bool tool_ran = result != nullptr;
+      const bool spared = tool_ran && !offer.charge_tool_errors && result->is_object() &&
+                          mcp::reports_tool_error(result->get_object());
+      if (spared) {
+        (void)billing.store().release(*reservation,
+                                      "the tool reported an error (charge_tool_errors false)");
+        outcome = "tool_error_not_charged";
+      } else if (tool_ran) {
         if (auto s = billing.store().commit(*reservation, "completed"); !s.ok())
           spdlog::error("accounts: commit of reservation {} failed: {}", *reservation,
                         s.error().message);

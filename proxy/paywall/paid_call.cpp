@@ -326,9 +326,18 @@ asio::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
     record_.outcome = "input_required";
     co_return co_await held.deliver(json::serialize(forwarded.message));
   }
-  // The tool ran (also when it reports isError: the payment covers the attempt). Its result is
-  // kept with the row before settle is asked, so that whatever happens next the buyer can
-  // redeem it.
+  if (!offer_.charge_tool_errors && mcp::reports_tool_error(*result)) {
+    // charge_tool_errors: false — the operator chose the official x402 MCP server wrapper's rule
+    // (an isError result is not settled), stated in the offer's resource.description: the
+    // verified payment is released unsettled and the buyer keeps its money; the result still
+    // goes out, without a receipt.
+    co_await record.given_back(PaymentState::released, "tool_error: not charged (charge_tool_errors false)");
+    record_.outcome = "tool_error_not_charged";
+    co_return co_await held.deliver(json::serialize(forwarded.message));
+  }
+  // The tool ran (also when it reports isError, unless charge_tool_errors is false: the payment
+  // covers the attempt). Its result is kept with the row before settle is asked, so that
+  // whatever happens next the buyer can redeem it.
   (void)co_await record.settling(json::serialize(*result));
   const auto settle_started = std::chrono::steady_clock::now();
   Settlement settlement =

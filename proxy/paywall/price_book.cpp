@@ -4,11 +4,17 @@ namespace x402proxy::proxy {
 
 PriceBook::PriceBook(const config::PriceTable& table) : table_(table) {
   for (const auto& [name, price] : table_.tools())
-    offers_[name] = ToolOffer{price.tool,    price.description, price.usd,
-                              price.accepts, price.assets,      price.settle_before};
+    offers_[name] = ToolOffer{
+        price.tool,          price.description,       price.usd, price.accepts, price.assets,
+        price.settle_before, price.charge_tool_errors};
   if (const auto* price = table_.default_price()) {
-    default_offer_ = ToolOffer{
-        "", price->description, price->usd, price->accepts, price->assets, price->settle_before};
+    default_offer_ = ToolOffer{"",
+                               price->description,
+                               price->usd,
+                               price->accepts,
+                               price->assets,
+                               price->settle_before,
+                               price->charge_tool_errors};
   }
 }
 

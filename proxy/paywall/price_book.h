@@ -25,9 +25,11 @@ struct ToolOffer {
   std::vector<x402::AssetInfo> assets;  // the token of each requirement, in the same order
   // settle: before (x402 paymentFlow "upfront"): settle first, forward only a settled payment.
   bool settle_before = false;
+  // Whether a result with isError true is settled (true) or its payment released (false).
+  bool charge_tool_errors = true;
 
   // What the answers about a payment for this tool name (mcp/paid_answers.h).
-  mcp::ToolPrice price() const { return {description, accepts}; }
+  mcp::ToolPrice price() const { return {description, accepts, charge_tool_errors}; }
 };
 
 class PriceBook {

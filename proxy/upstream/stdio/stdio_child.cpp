@@ -365,4 +365,28 @@ void StdioChild::close_stdin() {
   stdin_broken_ = true;
 }
 
+ChannelFactory stdio_channel_factory(StdioCommand command) {
+  return [command = std::move(command)](
+             boost::asio::any_io_executor executor, ChannelMessageHandler on_message,
+             ChannelClosedHandler on_closed) -> Result<std::shared_ptr<MessageChannel>> {
+    auto spawned = StdioChild::spawn(
+        std::move(executor), command, std::move(on_message),
+        [on_closed = std::move(on_closed)](int wait_status) {
+          on_closed("the upstream MCP server process exited (" + describe_exit(wait_status) + ")");
+        });
+    if (!spawned.ok())
+      return spawned.error();
+    return std::shared_ptr<MessageChannel>(*spawned);
+  };
+}
+
+void stop_stdio_channels_now(const std::vector<std::shared_ptr<MessageChannel>>& channels) {
+  std::vector<std::shared_ptr<StdioChild>> children;
+  for (const auto& channel : channels) {
+    if (auto child = std::dynamic_pointer_cast<StdioChild>(channel))
+      children.push_back(std::move(child));
+  }
+  StdioChild::stop_all_now(children);
+}
+
 }  // namespace x402proxy::proxy

@@ -21,6 +21,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include "proxy/upstream/bridge/message_channel.h"
 #include "x402/result.h"
 
 namespace x402proxy::proxy {
@@ -36,7 +37,7 @@ struct StdioCommand {
 // "status 3" for an exit code, "signal 9" for a kill: how a wait status reads in a message.
 std::string describe_exit(int wait_status);
 
-class StdioChild : public std::enable_shared_from_this<StdioChild> {
+class StdioChild : public MessageChannel, public std::enable_shared_from_this<StdioChild> {
  public:
   static constexpr std::size_t kMaxLineBytes = 16 * 1024 * 1024;
   static constexpr std::chrono::seconds kStopGrace{2};
@@ -58,9 +59,10 @@ class StdioChild : public std::enable_shared_from_this<StdioChild> {
   bool reaped() const { return reaped_; }
 
   // Queues one message for stdin (a newline is added); messages are written in order.
-  void send(std::string message);
+  void send(std::string message) override;
   // Closes stdin and sends SIGTERM to the group, SIGKILL after kStopGrace; on_exit follows.
-  void stop();
+  void stop() override;
+  std::string name() const override { return "upstream[" + std::to_string(pid_) + "]"; }
 
   // For shutdown, once the io_context has stopped (blocking is allowed then): SIGTERM to every
   // child's group, up to `grace` for them all to exit, SIGKILL to the rest, reap them all.
@@ -93,5 +95,11 @@ class StdioChild : public std::enable_shared_from_this<StdioChild> {
   bool reaped_ = false;
   int wait_status_ = 0;
 };
+
+// The session bridge's channels for a stdio server: one child running `command` per session, its
+// exit reported as "the upstream MCP server process exited (status N)".
+ChannelFactory stdio_channel_factory(StdioCommand command);
+// SessionBridgeOptions::stop_now for those channels: StdioChild::stop_all_now.
+void stop_stdio_channels_now(const std::vector<std::shared_ptr<MessageChannel>>& channels);
 
 }  // namespace x402proxy::proxy

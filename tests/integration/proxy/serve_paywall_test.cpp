@@ -42,14 +42,16 @@ json::object receipt_of(const json::object& result) {
   return result.at("_meta").at("x402/payment-response").as_object();
 }
 
-// The journal states, in row order.
-std::vector<std::string> journal_states(const ServeFixture& serve) {
+// One column of the journal (state by default), in row order.
+std::vector<std::string> journal_states(const ServeFixture& serve,
+                                        const std::string& column = "state") {
   sqlite3* db = nullptr;
   std::vector<std::string> states;
   REQUIRE(sqlite3_open_v2((serve.dir + "/payments.sqlite").c_str(), &db, SQLITE_OPEN_READONLY,
                           nullptr) == SQLITE_OK);
   sqlite3_stmt* statement = nullptr;
-  sqlite3_prepare_v2(db, "SELECT state FROM payments ORDER BY id", -1, &statement, nullptr);
+  const std::string query = "SELECT " + column + " FROM payments ORDER BY id";
+  sqlite3_prepare_v2(db, query.c_str(), -1, &statement, nullptr);
   while (sqlite3_step(statement) == SQLITE_ROW) {
     states.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
   }
@@ -391,12 +393,48 @@ TEST_CASE("progress events of a paid call pass at once, the final answer waits f
 
 TEST_CASE("a tool error result is still settled: payment covers the attempt", "[serve][paywall]") {
   ServeFixture serve;
-  auto offer = first_offer(payment_required(serve, "fail"));
+  auto required = payment_required(serve, "fail");
+  // The buyer is told before paying (charge_tool_errors defaults to true).
+  CHECK(required.at("structuredContent").at("resource").at("description").as_string() ==
+        "tool fail; charged even when the tool reports an error");
+  auto offer = first_offer(required);
   auto result = result_of(pay(serve, "fail", evm_payment(offer), "{}"));
   CHECK(result.at("isError").as_bool());
   CHECK(result.at("content").at(0).at("text").as_string() == "the tool failed");
   CHECK(result.at("_meta").at("x402/payment-response").at("success").as_bool());
   CHECK(serve.facilitator.settle_calls() == 1);
+  CHECK(journal_states(serve) == std::vector<std::string>{"settled"});
+}
+
+TEST_CASE("with charge_tool_errors false a tool error is delivered unsettled and released",
+          "[serve][paywall]") {
+  ServeOptionsForTest options;
+  options.tools =
+      "tools:\n  add: { price: \"$0.001\", charge_tool_errors: false }\n"
+      "  fail: { price: \"$0.001\", description: \"always fails\", charge_tool_errors: false "
+      "}\n";
+  ServeFixture serve(options);
+  auto required = payment_required(serve, "fail");
+  CHECK(required.at("structuredContent").at("resource").at("description").as_string() ==
+        "always fails; not charged when the tool reports an error");
+  auto payment = evm_payment(first_offer(required));
+  auto result = result_of(pay(serve, "fail", payment, "{}"));
+  CHECK(result.at("isError").as_bool());
+  CHECK(result.at("content").at(0).at("text").as_string() == "the tool failed");
+  // No receipt: nothing was settled, and the buyer keeps its money.
+  CHECK_FALSE((result.contains("_meta") &&
+               result.at("_meta").as_object().contains("x402/payment-response")));
+  CHECK(serve.facilitator.verify_calls() == 1);
+  CHECK(serve.facilitator.settle_calls() == 0);
+  CHECK(journal_states(serve) == std::vector<std::string>{"released"});
+  CHECK_THAT(journal_states(serve, "detail").at(0), Catch::StartsWith("tool_error"));
+  // A result without isError is still charged on such a tool.
+  auto add_offer = first_offer(payment_required(serve, "add"));
+  auto paid = result_of(pay(serve, "add", evm_payment(add_offer)));
+  CHECK(paid.at("content").at(0).at("text").as_string() == "5");
+  CHECK(paid.at("_meta").at("x402/payment-response").at("success").as_bool());
+  CHECK(serve.facilitator.settle_calls() == 1);
+  CHECK(journal_states(serve) == std::vector<std::string>{"released", "settled"});
 }
 
 TEST_CASE("input_required is not settled and the same payment can be sent again",

@@ -186,3 +186,22 @@ TEST_CASE("a per_tool entry whose key is not a tool name is refused, not thrown"
       error_of(with(kWallet, "    search: \"$0.5\"", "    ? [search, fetch]\n    : \"$0.5\"")),
       Catch::StartsWith("wallet.yaml:15:7: limits.per_tool: expected a tool name"));
 }
+
+TEST_CASE(
+    "transport: sse points pay at a seller's HTTP+SSE endpoint, auto detects it, and anything "
+    "else is refused",
+    "[pay_config]") {
+  auto plain = parse_pay_config(kWallet, "wallet.yaml");
+  REQUIRE(plain.ok());
+  CHECK_FALSE((*plain)->remote_sse);
+  auto sse = parse_pay_config(with(kWallet, "listen: stdio", "transport: sse"), "wallet.yaml");
+  REQUIRE(sse.ok());
+  CHECK((*sse)->remote_sse);
+  CHECK_FALSE((*sse)->remote_auto);
+  auto detect = parse_pay_config(with(kWallet, "listen: stdio", "transport: auto"), "wallet.yaml");
+  REQUIRE(detect.ok());
+  CHECK((*detect)->remote_auto);
+  CHECK_FALSE((*detect)->remote_sse);
+  CHECK_THAT(error_of(with(kWallet, "listen: stdio", "transport: websocket")),
+             Catch::Contains("transport") && Catch::Contains("websocket"));
+}

@@ -179,4 +179,29 @@ TEST_CASE("store names a SQLite file or a PostgreSQL URL, never with its passwor
   CHECK_THAT(error_of(std::string(kValid) +
                       "store: postgresql://db/x\naccounts: { ledger: accounts.sqlite }\n"),
              Catch::Contains("cannot be used with a PostgreSQL store"));
+
+TEST_CASE("upstream.transport names the upstream's MCP transport, with url only", "[config]") {
+  using Transport = config::UpstreamConfig::Transport;
+  std::string yaml = kValid;
+  const std::string plain = "upstream: { url: http://127.0.0.1:3001/mcp }";
+  auto with = [&](const std::string& upstream) {
+    std::string text = yaml;
+    text.replace(text.find(plain), plain.size(), upstream);
+    return text;
+  };
+  auto parsed = parse_serve_config(kValid, "proxy.yaml");
+  REQUIRE(parsed.ok());
+  CHECK((*parsed)->upstream.transport == Transport::streamable_http);
+  auto sse = parse_serve_config(
+      with("upstream: { url: http://127.0.0.1:3001/sse, transport: sse }"), "proxy.yaml");
+  REQUIRE(sse.ok());
+  CHECK((*sse)->upstream.transport == Transport::sse);
+  auto detected = parse_serve_config(
+      with("upstream: { url: http://127.0.0.1:3001/mcp, transport: auto }"), "proxy.yaml");
+  REQUIRE(detected.ok());
+  CHECK((*detected)->upstream.transport == Transport::automatic);
+  CHECK_THAT(error_of(with("upstream: { url: http://127.0.0.1:3001/sse, transport: pigeon }")),
+             Catch::Contains("upstream.transport") && Catch::Contains("pigeon"));
+  CHECK_THAT(error_of(with("upstream: { command: [node, s.js], transport: sse }")),
+             Catch::Contains("only applies with upstream.url"));
 }

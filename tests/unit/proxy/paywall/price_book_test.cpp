@@ -58,3 +58,33 @@ TEST_CASE("a default price applies to every unlisted tool, not to those listed f
   CHECK(other->accepts.at(0).amount == "2000");
   CHECK(prices->has_default());
 }
+
+TEST_CASE("charge_tool_errors is per tool, true unless written false, and a wrong value is refused",
+          "[price_book]") {
+  auto prices = book(
+      "tools:\n  add: \"$0.001\"\n"
+      "  lenient: { price: \"$0.001\", charge_tool_errors: false }\n"
+      "  strict: { price: \"$0.001\", charge_tool_errors: true }\n");
+  CHECK(prices->find("add")->charge_tool_errors);
+  CHECK(prices->find("strict")->charge_tool_errors);
+  CHECK_FALSE(prices->find("lenient")->charge_tool_errors);
+  CHECK_FALSE(prices->find("lenient")->price().charge_tool_errors);
+  auto refused = config::parse_serve_config(
+      "upstream: { url: http://127.0.0.1:3001/mcp }\n"
+      "facilitator: { url: http://127.0.0.1:4020 }\n"
+      "pay_to: { eip155: \"0x209693Bc6afc0C5328bA36FaF03C514EF312287C\" }\n"
+      "accept: [ { network: base-sepolia, asset: USDC } ]\n"
+      "tools:\n  add: { price: \"$0.001\", charge_tool_errors: sometimes }\n",
+      "proxy.yaml");
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().message, Catch::Contains("tools.add.charge_tool_errors"));
+  auto upfront = config::parse_serve_config(
+      "upstream: { url: http://127.0.0.1:3001/mcp }\n"
+      "facilitator: { url: http://127.0.0.1:4020 }\n"
+      "pay_to: { eip155: \"0x209693Bc6afc0C5328bA36FaF03C514EF312287C\" }\n"
+      "accept: [ { network: base-sepolia, asset: USDC } ]\n"
+      "tools:\n  add: { price: \"$0.001\", settle: before, charge_tool_errors: false }\n",
+      "proxy.yaml");
+  REQUIRE_FALSE(upfront.ok());
+  CHECK_THAT(upfront.error().message, Catch::Contains("settle: before"));
+}

@@ -1,6 +1,8 @@
-// `serve` in front of a stdio MCP server: an in-process Streamable HTTP server on 127.0.0.1:0 (MCP
-// basic/transports "Streamable HTTP") that turns each MCP session into one child process speaking
-// stdio, and that serve's ordinary HTTP upstream path talks to.
+// `serve` in front of an MCP server that does not speak Streamable HTTP — a stdio server it spawns,
+// or a server on the HTTP+SSE transport of MCP 2024-11-05: an in-process Streamable HTTP server on
+// 127.0.0.1:0 (MCP basic/transports "Streamable HTTP") that turns each MCP session into one
+// message channel to that server (bridge/message_channel.h: one child process speaking stdio, or
+// one SSE session), and that serve's ordinary HTTP upstream path talks to.
 //
 // Why a bridge over loopback rather than a second upstream implementation inside the paywall:
 // every paywall behaviour — streaming free calls, holding a paid response until settlement, the
@@ -8,14 +10,16 @@
 // hop per message. The bridge runs on serve's io_context (it spawns nothing outside the process's
 // own children) on one strand, so its session table needs no locks.
 //
-// Why one child per session: an unmodified stdio server expects exactly one client and one
+// Why one channel per session: an unmodified stdio server expects exactly one client and one
 // initialize; sharing a child between sessions with id rewriting would break servers that refuse
-// a second initialize, and would mix sessions' state (subscriptions, roots, log levels).
+// a second initialize, and would mix sessions' state (subscriptions, roots, log levels). An SSE
+// server keeps one server-side session per stream for the same reasons.
 //
-// A child that exits while its session lives fails the session's requests in flight with a
-// JSON-RPC error -32603 (serve then does not settle a paid call: the tool did not finish), and is
-// restarted with backoff (0.2 s doubling to 5 s) and re-initialized with the session's own
-// initialize and notifications/initialized; requests arriving meanwhile wait up to 10 s.
+// A channel that ends while its session lives fails the session's requests in flight with a
+// JSON-RPC error -32603 (serve then does not settle a paid call: the tool did not finish). A
+// child is restarted with backoff (0.2 s doubling to 5 s) and re-initialized with the session's
+// own initialize and notifications/initialized; requests arriving meanwhile wait up to 10 s. An
+// SSE stream that ends ends the session (restart_on_close false).
 #pragma once
 
 #include <chrono>
@@ -24,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,14 +36,15 @@
 #include <boost/asio/strand.hpp>
 
 #include "net/http_server.h"
-#include "proxy/upstream/stdio/stdio_child.h"
-#include "proxy/upstream/stdio/stdio_session.h"
+#include "proxy/upstream/bridge/bridge_session.h"
+#include "proxy/upstream/bridge/message_channel.h"
 #include "x402/result.h"
 
 namespace x402proxy::proxy {
 
-struct StdioBridgeOptions {
-  StdioCommand command;
+struct SessionBridgeOptions {
+  ChannelFactory open_channel;
+  std::string name = "stdio bridge";  // in log lines
   std::size_t body_limit = 16 * 1024 * 1024;
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
@@ -46,31 +52,34 @@ struct StdioBridgeOptions {
   std::chrono::milliseconds initialize_timeout{60000};  // a first start may fetch packages (npx)
   std::chrono::milliseconds call_idle_timeout{300000};  // no message for a request this long
   std::chrono::milliseconds get_keep_alive{25000};      // SSE comment on a quiet GET stream
-  // Most clients never DELETE their session: an idle session's child is stopped after this, and
-  // no more than max_sessions children run at once (each session is a process).
+  // Most clients never DELETE their session: an idle session's channel is stopped after this,
+  // and no more than max_sessions run at once (each session is a process or a connection).
   std::chrono::milliseconds session_idle_timeout{std::chrono::minutes(30)};
   std::size_t max_sessions = 256;
-  StdioSessionLimits session;
+  BridgeSessionLimits session;
+  // At shutdown, once the io_context has stopped: stops the channels still open, blocking
+  // allowed (stdio: SIGTERM, SIGKILL after 2 s, reap). Empty: nothing to wait for.
+  std::function<void(const std::vector<std::shared_ptr<MessageChannel>>&)> stop_now;
 };
 
-class StdioBridge {
+class SessionBridge {
  public:
   // Binds 127.0.0.1:0 on `context` (url() is known from here on). Reason "upstream.bridge".
-  static Result<std::unique_ptr<StdioBridge>> bind(boost::asio::io_context& context,
-                                                   StdioBridgeOptions options);
+  static Result<std::unique_ptr<SessionBridge>> bind(boost::asio::io_context& context,
+                                                     SessionBridgeOptions options);
   // Starts accepting; separate from bind so that serve can run its start-up work on the
   // io_context (context.run() until it is done) before the bridge gives it endless work.
   void start_accepting();
-  ~StdioBridge();
+  ~SessionBridge();
 
   std::string url() const;  // http://127.0.0.1:PORT/mcp
-  // For shutdown, after the io_context has stopped: stops accepting and stops every child
-  // (SIGTERM, SIGKILL after 2 s), blocking until they are reaped.
-  void stop_children();
+  // For shutdown, after the io_context has stopped: stops accepting and stops every channel
+  // (children: SIGTERM, SIGKILL after 2 s), blocking until they are reaped.
+  void stop_channels();
 
  private:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-  StdioBridge(Strand strand, StdioBridgeOptions options);
+  SessionBridge(Strand strand, SessionBridgeOptions options);
   boost::asio::awaitable<void> sweep_idle_sessions();
   // One request of the server loop (net/http_server.h), on the bridge's strand.
   boost::asio::awaitable<bool> answer(boost::beast::tcp_stream& stream, net::HttpRequest& request);
@@ -78,8 +87,8 @@ class StdioBridge {
   Strand strand_;
   std::unique_ptr<net::HttpServer> server_;  // every connection on strand_
   bool accepting_ = true;
-  StdioBridgeOptions options_;
-  std::map<std::string, std::shared_ptr<StdioSession>> sessions_;
+  SessionBridgeOptions options_;
+  std::map<std::string, std::shared_ptr<BridgeSession>> sessions_;
   std::uint64_t next_stream_order_ = 0;
 
   friend class BridgeExchange;

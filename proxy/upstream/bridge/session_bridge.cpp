@@ -1,4 +1,4 @@
-#include "proxy/upstream/stdio/stdio_bridge.h"
+#include "proxy/upstream/bridge/session_bridge.h"
 
 #include "net/spawn.h"
 
@@ -57,7 +57,7 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 // One HTTP request to the bridge, from reading it to the end of its answer.
 class BridgeExchange {
  public:
-  BridgeExchange(StdioBridge& bridge, beast::tcp_stream& stream,
+  BridgeExchange(SessionBridge& bridge, beast::tcp_stream& stream,
                  http::request<http::string_body>& request)
       : bridge_(bridge),
         stream_(stream),
@@ -153,8 +153,9 @@ class BridgeExchange {
       co_return co_await answer(http::status::service_unavailable, std::move(body));
     }
     const std::string session_id = new_session_id();
-    auto session = std::make_shared<StdioSession>(
-        stream_.get_executor(), session_id, bridge_.options_.command, bridge_.options_.session);
+    auto session =
+        std::make_shared<BridgeSession>(stream_.get_executor(), session_id,
+                                        bridge_.options_.open_channel, bridge_.options_.session);
     auto stream = std::make_shared<MessageStream>(stream_.get_executor(),
                                                   bridge_.next_stream_order_++, false);
     if (auto started = session->start(request_.body(), id_key, stream); !started.ok()) {
@@ -213,7 +214,7 @@ class BridgeExchange {
 
   // Streamable HTTP: the answer to a request (or the GET stream) as server-sent events, each
   // message the moment it is ready; a POST's stream ends after its response.
-  asio::awaitable<bool> write_events(std::shared_ptr<StdioSession> session,
+  asio::awaitable<bool> write_events(std::shared_ptr<BridgeSession> session,
                                      std::shared_ptr<MessageStream> queue, std::string id_key) {
     const auto& options = bridge_.options_;
     const auto idle_limit = queue->is_get ? options.get_keep_alive : options.call_idle_timeout;
@@ -267,7 +268,7 @@ class BridgeExchange {
     co_return !ec && keep_alive_;
   }
 
-  std::shared_ptr<StdioSession> find_session() {
+  std::shared_ptr<BridgeSession> find_session() {
     auto it = bridge_.sessions_.find(session_id_);
     if (it == bridge_.sessions_.end() || it->second->stopped())
       return nullptr;
@@ -297,25 +298,25 @@ class BridgeExchange {
     co_return !ec && keep_alive_;
   }
 
-  StdioBridge& bridge_;
+  SessionBridge& bridge_;
   beast::tcp_stream& stream_;
   http::request<http::string_body>& request_;
   const bool keep_alive_;
   const std::string session_id_;
 };
 
-Result<std::unique_ptr<StdioBridge>> StdioBridge::bind(asio::io_context& context,
-                                                       StdioBridgeOptions options) {
-  std::unique_ptr<StdioBridge> bridge(new StdioBridge(asio::make_strand(context), options));
+Result<std::unique_ptr<SessionBridge>> SessionBridge::bind(asio::io_context& context,
+                                                           SessionBridgeOptions options) {
+  std::unique_ptr<SessionBridge> bridge(new SessionBridge(asio::make_strand(context), options));
   net::HttpServerOptions server;
   server.body_limit = options.body_limit;
   server.keep_alive_timeout = options.keep_alive_timeout;
   server.read_timeout = options.read_timeout;
   server.write_timeout = options.write_timeout;
   server.connection_executor = bridge->strand_;  // the session table needs no locks
-  server.name = "stdio bridge";
+  server.name = options.name;
   net::HttpServerHandlers handlers;
-  StdioBridge* self = bridge.get();  // owns the server, so outlives what it accepts
+  SessionBridge* self = bridge.get();  // owns the server, so outlives what it accepts
   handlers.on_request = [self](beast::tcp_stream& stream, net::HttpRequest& request,
                                const std::string&) { return self->answer(stream, request); };
   handlers.read_failure_body = [](net::ReadFailure failure,
@@ -327,19 +328,19 @@ Result<std::unique_ptr<StdioBridge>> StdioBridge::bind(asio::io_context& context
   auto bound =
       net::HttpServer::bind(context, "127.0.0.1:0", std::move(server), std::move(handlers));
   if (!bound.ok()) {
-    return make_error("upstream.bridge",
-                      "cannot listen on 127.0.0.1 for the stdio bridge: " + bound.error().message);
+    return make_error("upstream.bridge", "cannot listen on 127.0.0.1 for the " + options.name +
+                                             ": " + bound.error().message);
   }
   bridge->server_ = std::move(bound).value();
   return bridge;
 }
 
-void StdioBridge::start_accepting() {
+void SessionBridge::start_accepting() {
   server_->start();
-  net::spawn_logged(strand_, sweep_idle_sessions(), "stdio bridge session sweep");
+  net::spawn_logged(strand_, sweep_idle_sessions(), options_.name + " session sweep");
 }
 
-asio::awaitable<void> StdioBridge::sweep_idle_sessions() {
+asio::awaitable<void> SessionBridge::sweep_idle_sessions() {
   asio::steady_timer timer(strand_);
   const auto period = std::min<std::chrono::milliseconds>(options_.session_idle_timeout / 4,
                                                           std::chrono::minutes(1));
@@ -361,31 +362,32 @@ asio::awaitable<void> StdioBridge::sweep_idle_sessions() {
   }
 }
 
-StdioBridge::StdioBridge(Strand strand, StdioBridgeOptions options)
+SessionBridge::SessionBridge(Strand strand, SessionBridgeOptions options)
     : strand_(strand), options_(std::move(options)) {}
 
-StdioBridge::~StdioBridge() {
-  stop_children();
+SessionBridge::~SessionBridge() {
+  stop_channels();
 }
 
-std::string StdioBridge::url() const {
+std::string SessionBridge::url() const {
   return "http://127.0.0.1:" + std::to_string(server_->local_endpoint().port()) + kPath;
 }
 
-void StdioBridge::stop_children() {
+void SessionBridge::stop_channels() {
   accepting_ = false;
   if (server_)
     server_->close();
-  std::vector<std::shared_ptr<StdioChild>> children;
+  std::vector<std::shared_ptr<MessageChannel>> channels;
   for (const auto& [id, session] : sessions_) {
-    if (auto child = session->child())
-      children.push_back(std::move(child));
+    if (auto channel = session->channel())
+      channels.push_back(std::move(channel));
   }
   sessions_.clear();
-  StdioChild::stop_all_now(children);
+  if (options_.stop_now)
+    options_.stop_now(channels);
 }
 
-asio::awaitable<bool> StdioBridge::answer(beast::tcp_stream& stream, net::HttpRequest& request) {
+asio::awaitable<bool> SessionBridge::answer(beast::tcp_stream& stream, net::HttpRequest& request) {
   BridgeExchange exchange(*this, stream, request);
   co_return co_await exchange.run();
 }

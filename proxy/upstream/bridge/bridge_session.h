@@ -1,6 +1,7 @@
-// One MCP session of the stdio bridge: its own child process (an unmodified stdio server expects
-// exactly one client and one initialize), the requests in flight and the HTTP streams waiting for
-// their messages, and the restart after a crash. Everything here runs on the bridge's strand.
+// One MCP session of the session bridge: its own connection to the MCP server (a stdio child
+// process: an unmodified stdio server expects exactly one client and one initialize; or an
+// HTTP+SSE session), the requests in flight and the HTTP streams waiting for their messages, and
+// — for a child that crashes — the restart. Everything here runs on the bridge's strand.
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "proxy/upstream/stdio/stdio_child.h"
+#include "proxy/upstream/bridge/message_channel.h"
+#include "x402/result.h"
 
 namespace x402proxy::proxy {
 
@@ -37,22 +39,27 @@ struct MessageStream {
   bool takes_server_messages = true;
 };
 
-struct StdioSessionLimits {
+struct BridgeSessionLimits {
+  // A channel that ends (a child that exits) is opened again and re-initialized with the
+  // session's own initialize (stdio); false: the session ends with it (HTTP+SSE: the server's
+  // session is gone, and MCP lets the client start a new one after a 404).
+  bool restart_on_close = true;
   std::chrono::milliseconds restart_wait{10000};  // a request waits this long for a restart
   std::chrono::milliseconds first_backoff{200};
   std::chrono::milliseconds max_backoff{5000};
   std::chrono::seconds stable_after{30};  // a child up this long resets the backoff
 };
 
-class StdioSession : public std::enable_shared_from_this<StdioSession> {
+class BridgeSession : public std::enable_shared_from_this<BridgeSession> {
  public:
-  StdioSession(boost::asio::any_io_executor executor, std::string id, StdioCommand command,
-               StdioSessionLimits limits);
+  BridgeSession(boost::asio::any_io_executor executor, std::string id, ChannelFactory open_channel,
+                BridgeSessionLimits limits);
 
   const std::string& id() const { return id_; }
   bool stopped() const { return state_ == State::stopped; }
 
-  // Spawns the first child and sends it the client's initialize; its answer arrives on `stream`.
+  // Opens the first channel and sends it the client's initialize; its answer arrives on
+  // `stream`.
   Status start(std::string initialize_request, const std::string& id_key,
                std::shared_ptr<MessageStream> stream);
   // The answer to initialize came and was a success: the session is ready.
@@ -73,9 +80,9 @@ class StdioSession : public std::enable_shared_from_this<StdioSession> {
   void open_get(std::shared_ptr<MessageStream> stream);
   void close_get(const std::shared_ptr<MessageStream>& stream);
 
-  // DELETE: stops the child; streams end, requests in flight are answered with an error.
+  // DELETE: stops the channel; streams end, requests in flight are answered with an error.
   void stop();
-  std::shared_ptr<StdioChild> child() const { return child_; }
+  std::shared_ptr<MessageChannel> channel() const { return channel_; }
   // Nothing in flight, no GET stream, and no message from the client since `cutoff`.
   bool idle_since(std::chrono::steady_clock::time_point cutoff) const {
     return last_activity_ < cutoff && pending_.empty() && get_streams_.empty();
@@ -84,10 +91,10 @@ class StdioSession : public std::enable_shared_from_this<StdioSession> {
  private:
   enum class State { starting, ready, restarting, stopped };
 
-  Status spawn_child();
-  // `generation` tells the current child from one already replaced.
-  void on_child_message(std::uint64_t generation, std::string line);
-  void on_child_exit(std::uint64_t generation, int wait_status);
+  Status open_channel();
+  // `generation` tells the current channel from one already replaced.
+  void on_channel_message(std::uint64_t generation, std::string line);
+  void on_channel_closed(std::uint64_t generation, std::string why);
   void route_server_message(std::string line);
   void fail_pending(const std::string& message);
   void schedule_restart();
@@ -95,12 +102,12 @@ class StdioSession : public std::enable_shared_from_this<StdioSession> {
 
   boost::asio::any_io_executor executor_;
   std::string id_;
-  StdioCommand command_;
-  StdioSessionLimits limits_;
+  ChannelFactory open_channel_;
+  BridgeSessionLimits limits_;
   State state_ = State::starting;
-  std::shared_ptr<StdioChild> child_;
+  std::shared_ptr<MessageChannel> channel_;
   std::uint64_t generation_ = 0;
-  std::chrono::steady_clock::time_point child_ready_since_{};
+  std::chrono::steady_clock::time_point channel_ready_since_{};
   std::string initialize_request_;
   std::string initialize_key_;
   std::string initialized_notification_;

@@ -1,4 +1,4 @@
-#include "proxy/upstream/stdio/stdio_session.h"
+#include "proxy/upstream/bridge/bridge_session.h"
 
 #include "mcp/jsonrpc_reply.h"
 
@@ -46,50 +46,50 @@ void MessageStream::finish() {
   wake.cancel();
 }
 
-StdioSession::StdioSession(asio::any_io_executor executor, std::string id, StdioCommand command,
-                           StdioSessionLimits limits)
+BridgeSession::BridgeSession(asio::any_io_executor executor, std::string id,
+                             ChannelFactory open_channel, BridgeSessionLimits limits)
     : executor_(std::move(executor)),
       id_(std::move(id)),
-      command_(std::move(command)),
+      open_channel_(std::move(open_channel)),
       limits_(limits) {}
 
-Status StdioSession::start(std::string initialize_request, const std::string& id_key,
-                           std::shared_ptr<MessageStream> stream) {
-  if (auto spawned = spawn_child(); !spawned.ok())
-    return spawned;
+Status BridgeSession::start(std::string initialize_request, const std::string& id_key,
+                            std::shared_ptr<MessageStream> stream) {
+  if (auto opened = open_channel(); !opened.ok())
+    return opened;
   initialize_request_ = std::move(initialize_request);
   initialize_key_ = id_key;
   stream->takes_server_messages = false;  // a JSON answer carries exactly one message
   pending_[id_key] = std::move(stream);
-  child_->send(initialize_request_);
+  channel_->send(initialize_request_);
   return ok_status();
 }
 
-void StdioSession::remember_initialized_notification(std::string message) {
+void BridgeSession::remember_initialized_notification(std::string message) {
   initialized_notification_ = std::move(message);
 }
 
-Status StdioSession::spawn_child() {
+Status BridgeSession::open_channel() {
   const std::uint64_t generation = ++generation_;
-  std::weak_ptr<StdioSession> weak = weak_from_this();
-  auto spawned = StdioChild::spawn(
-      executor_, command_,
+  std::weak_ptr<BridgeSession> weak = weak_from_this();
+  auto opened = open_channel_(
+      executor_,
       [weak, generation](std::string line) {
         if (auto self = weak.lock())
-          self->on_child_message(generation, std::move(line));
+          self->on_channel_message(generation, std::move(line));
       },
-      [weak, generation](int wait_status) {
+      [weak, generation](std::string why) {
         if (auto self = weak.lock())
-          self->on_child_exit(generation, wait_status);
+          self->on_channel_closed(generation, std::move(why));
       });
-  if (!spawned.ok())
-    return spawned.error();
-  child_ = *spawned;
-  spdlog::info("upstream[{}] started for session {}", child_->pid(), id_);
+  if (!opened.ok())
+    return opened.error();
+  channel_ = *opened;
+  spdlog::info("{} started for session {}", channel_->name(), id_);
   return ok_status();
 }
 
-asio::awaitable<std::optional<std::string>> StdioSession::send_request(
+asio::awaitable<std::optional<std::string>> BridgeSession::send_request(
     std::string message, std::string id_key, std::shared_ptr<MessageStream> stream) {
   last_activity_ = steady_clock::now();
   asio::steady_timer timer(executor_);
@@ -104,11 +104,11 @@ asio::awaitable<std::optional<std::string>> StdioSession::send_request(
   if (state_ == State::restarting)
     co_return std::optional<std::string>(last_exit_message_);
   pending_[std::move(id_key)] = std::move(stream);
-  child_->send(std::move(message));
+  channel_->send(std::move(message));
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<std::string>> StdioSession::send_other(std::string message) {
+asio::awaitable<std::optional<std::string>> BridgeSession::send_other(std::string message) {
   last_activity_ = steady_clock::now();
   asio::steady_timer timer(executor_);
   const auto deadline = steady_clock::now() + limits_.restart_wait;
@@ -121,18 +121,18 @@ asio::awaitable<std::optional<std::string>> StdioSession::send_other(std::string
     co_return std::optional<std::string>("the MCP session was closed");
   if (state_ == State::restarting)
     co_return std::optional<std::string>(last_exit_message_);
-  child_->send(std::move(message));
+  channel_->send(std::move(message));
   co_return std::nullopt;
 }
 
-void StdioSession::on_child_message(std::uint64_t generation, std::string line) {
+void BridgeSession::on_channel_message(std::uint64_t generation, std::string line) {
   if (generation != generation_)
     return;
   boost::system::error_code ec;
   json::value value = json::parse(line, ec);
   if (ec || !value.is_object()) {
-    spdlog::warn("upstream[{}] wrote a stdout line that is not a JSON-RPC message: {}",
-                 child_->pid(), cut_for_log(line));
+    spdlog::warn("{} sent something that is not a JSON-RPC message: {}", channel_->name(),
+                 cut_for_log(line));
     return;
   }
   const json::object& message = value.get_object();
@@ -143,22 +143,21 @@ void StdioSession::on_child_message(std::uint64_t generation, std::string line) 
     if (replaying_initialize_ && key == initialize_key_) {
       replaying_initialize_ = false;
       if (message.contains("error")) {
-        spdlog::error("upstream[{}] refused the replayed initialize of session {}: {}",
-                      child_->pid(), id_, cut_for_log(line));
-        child_->stop();  // its exit schedules the next attempt
+        spdlog::error("{} refused the replayed initialize of session {}: {}", channel_->name(), id_,
+                      cut_for_log(line));
+        channel_->stop();  // its end schedules the next attempt
         return;
       }
       if (!initialized_notification_.empty())
-        child_->send(initialized_notification_);
+        channel_->send(initialized_notification_);
       state_ = State::ready;
-      child_ready_since_ = steady_clock::now();
-      spdlog::info("upstream[{}] restarted for session {} and initialized again", child_->pid(),
-                   id_);
+      channel_ready_since_ = steady_clock::now();
+      spdlog::info("{} restarted for session {} and initialized again", channel_->name(), id_);
       return;
     }
     auto it = pending_.find(key);
     if (it == pending_.end()) {
-      spdlog::debug("upstream[{}] answered request {}, which nobody waits for", child_->pid(), key);
+      spdlog::debug("{} answered request {}, which nobody waits for", channel_->name(), key);
       return;
     }
     auto stream = it->second;
@@ -191,7 +190,7 @@ void StdioSession::on_child_message(std::uint64_t generation, std::string line) 
 // A server-initiated message that belongs to no request: the GET stream when one is open, else the
 // oldest POST stream in flight (with one POST that is the only possible home; with several, MCP
 // lets the server use any stream, and a server request left undelivered would hang its tool call).
-void StdioSession::route_server_message(std::string line) {
+void BridgeSession::route_server_message(std::string line) {
   for (auto& stream : get_streams_) {
     if (!stream->done) {
       stream->push(std::move(line));
@@ -211,37 +210,41 @@ void StdioSession::route_server_message(std::string line) {
                 cut_for_log(line));
 }
 
-void StdioSession::on_child_exit(std::uint64_t generation, int wait_status) {
+void BridgeSession::on_channel_closed(std::uint64_t generation, std::string why) {
   if (generation != generation_)
     return;
-  const pid_t pid = child_->pid();
-  last_exit_message_ =
-      "the upstream MCP server process exited (" + describe_exit(wait_status) + ")";
+  const std::string name = channel_->name();
+  last_exit_message_ = why;
   if (state_ == State::stopped) {
-    spdlog::info("upstream[{}] of session {} stopped ({})", pid, id_, describe_exit(wait_status));
+    spdlog::info("{} of session {} stopped ({})", name, id_, why);
     return;
   }
   fail_pending(last_exit_message_);
   if (state_ == State::starting) {
-    spdlog::warn("upstream[{}] exited ({}) before answering initialize", pid,
-                 describe_exit(wait_status));
+    spdlog::warn("{} ended before answering initialize: {}", name, why);
     state_ = State::stopped;
     return;
   }
+  if (!limits_.restart_on_close) {
+    // The server's side of the session is gone: so is the session (the client's next request
+    // gets 404 and starts a new one, MCP basic/transports "Session Management").
+    spdlog::info("{} of session {}: {}; the session ends with it", name, id_, why);
+    stop();
+    return;
+  }
   const bool was_stable =
-      state_ == State::ready && steady_clock::now() - child_ready_since_ >= limits_.stable_after;
+      state_ == State::ready && steady_clock::now() - channel_ready_since_ >= limits_.stable_after;
   if (was_stable || backoff_.count() == 0)
     backoff_ = limits_.first_backoff;
   else
     backoff_ = std::min(backoff_ * 2, limits_.max_backoff);
   state_ = State::restarting;
   replaying_initialize_ = false;
-  spdlog::warn("upstream[{}] of session {} exited ({}); restarting it in {} ms", pid, id_,
-               describe_exit(wait_status), backoff_.count());
+  spdlog::warn("{} of session {}: {}; restarting it in {} ms", name, id_, why, backoff_.count());
   schedule_restart();
 }
 
-void StdioSession::schedule_restart() {
+void BridgeSession::schedule_restart() {
   auto self = shared_from_this();
   asio::co_spawn(
       executor_,
@@ -255,21 +258,21 @@ void StdioSession::schedule_restart() {
       asio::detached);
 }
 
-void StdioSession::restart_now() {
-  if (auto spawned = spawn_child(); !spawned.ok()) {
+void BridgeSession::restart_now() {
+  if (auto opened = open_channel(); !opened.ok()) {
     backoff_ = std::min(backoff_ * 2, limits_.max_backoff);
-    spdlog::error("session {}: {}; trying again in {} ms", id_, spawned.error().message,
+    spdlog::error("session {}: {}; trying again in {} ms", id_, opened.error().message,
                   backoff_.count());
     schedule_restart();
     return;
   }
-  // The new child expects a client's handshake: the session's own initialize (its answer is
+  // The new channel expects a client's handshake: the session's own initialize (its answer is
   // already known to the client) and then notifications/initialized.
   replaying_initialize_ = true;
-  child_->send(initialize_request_);
+  channel_->send(initialize_request_);
 }
 
-void StdioSession::fail_pending(const std::string& message) {
+void BridgeSession::fail_pending(const std::string& message) {
   std::set<std::shared_ptr<MessageStream>> streams;
   for (auto& [key, stream] : pending_) {
     stream->push(jsonrpc_error(key, -32603, message));
@@ -280,20 +283,20 @@ void StdioSession::fail_pending(const std::string& message) {
     stream->finish();
 }
 
-void StdioSession::abandon(const std::shared_ptr<MessageStream>& stream) {
+void BridgeSession::abandon(const std::shared_ptr<MessageStream>& stream) {
   std::erase_if(pending_, [&](const auto& entry) { return entry.second == stream; });
 }
 
-void StdioSession::open_get(std::shared_ptr<MessageStream> stream) {
+void BridgeSession::open_get(std::shared_ptr<MessageStream> stream) {
   get_streams_.push_back(std::move(stream));
 }
 
-void StdioSession::close_get(const std::shared_ptr<MessageStream>& stream) {
+void BridgeSession::close_get(const std::shared_ptr<MessageStream>& stream) {
   std::erase(get_streams_, stream);
   last_activity_ = steady_clock::now();
 }
 
-void StdioSession::stop() {
+void BridgeSession::stop() {
   if (state_ == State::stopped)
     return;
   state_ = State::stopped;
@@ -301,8 +304,8 @@ void StdioSession::stop() {
   for (auto& stream : get_streams_)
     stream->finish();
   get_streams_.clear();
-  if (child_)
-    child_->stop();
+  if (channel_)
+    channel_->stop();
 }
 
 }  // namespace x402proxy::proxy
