@@ -179,6 +179,7 @@ TEST_CASE("store names a SQLite file or a PostgreSQL URL, never with its passwor
   CHECK_THAT(error_of(std::string(kValid) +
                       "store: postgresql://db/x\naccounts: { ledger: accounts.sqlite }\n"),
              Catch::Contains("cannot be used with a PostgreSQL store"));
+}
 
 TEST_CASE("upstream.transport names the upstream's MCP transport, with url only", "[config]") {
   using Transport = config::UpstreamConfig::Transport;
