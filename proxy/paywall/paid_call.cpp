@@ -331,7 +331,8 @@ asio::awaitable<bool> PaidCall::settle_after(PaymentRecord& record) {
     // (an isError result is not settled), stated in the offer's resource.description: the
     // verified payment is released unsettled and the buyer keeps its money; the result still
     // goes out, without a receipt.
-    co_await record.given_back(PaymentState::released, "tool_error: not charged (charge_tool_errors false)");
+    co_await record.given_back(PaymentState::released,
+                               "tool_error: not charged (charge_tool_errors false)");
     record_.outcome = "tool_error_not_charged";
     co_return co_await held.deliver(json::serialize(forwarded.message));
   }
