@@ -410,6 +410,19 @@ Result<std::vector<JournalEntry>> PaymentJournal::claim_open_payments(std::int64
   return rows;
 }
 
+Result<std::vector<JournalEntry>> PaymentJournal::claim_orphaned_payments(std::int64_t now_ms) {
+  const SqlValue parameters[] = {store_->replica(), now_ms + store_->location().lease.count(),
+                                 now_ms};
+  auto rows = select(std::string("UPDATE payments SET owner = $1, lease_until_ms = $2"
+                                 " WHERE state IN ") +
+                         kOpenStates + " AND owner != $1 AND lease_until_ms < $3" + kReturnColumns,
+                     parameters);
+  if (rows.ok())
+    std::sort(rows->begin(), rows->end(),
+              [](const JournalEntry& a, const JournalEntry& b) { return a.id < b.id; });
+  return rows;
+}
+
 Result<std::vector<JournalEntry>> PaymentJournal::due_settlements(std::int64_t now_ms) {
   // Due: this replica's rows once their next attempt is due, and (several replicas) rows whose
   // owner's lease ran out, at once: a call that held its row back from the reconciler died with

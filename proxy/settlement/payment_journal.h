@@ -146,6 +146,9 @@ class PaymentJournal {
   // Open rows the reconciler should look at now (next_attempt_ms ≤ now), claimed as above: two
   // replicas never get the same row.
   Result<std::vector<JournalEntry>> due_settlements(std::int64_t now_ms);
+  // While running: the open rows of other replicas whose lease ran out (they crashed or lost the
+  // database), claimed as above.
+  Result<std::vector<JournalEntry>> claim_orphaned_payments(std::int64_t now_ms);
   // Extends the lease of every open row this replica owns; returns how many.
   Result<std::size_t> renew_leases(std::int64_t now_ms);
   // Rows whose payment must stay locked against replay (for seeding the replay guard): every row

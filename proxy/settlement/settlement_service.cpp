@@ -306,14 +306,16 @@ asio::awaitable<Result<JournalEntry>> SettlementService::reconcile(std::int64_t 
 }
 
 asio::awaitable<SettlementService::RecoveryReport> SettlementService::recover(
-    std::chrono::milliseconds budget) {
+    std::chrono::milliseconds budget, bool orphans_only) {
   RecoveryReport report;
   const auto deadline = Clock::now() + budget;
   // This replica's open rows and those whose owner's lease ran out (every open row of a SQLite
-  // file), claimed so that no other replica acts on them while this one does.
+  // file), claimed so that no other replica acts on them while this one does. While running,
+  // only the other replicas' orphans: this one's own open rows belong to its calls in flight.
   const std::int64_t started_ms = now_ms();
-  auto take = [started_ms](PaymentJournal& journal) {
-    return journal.claim_open_payments(started_ms);
+  auto take = [started_ms, orphans_only](PaymentJournal& journal) {
+    return orphans_only ? journal.claim_orphaned_payments(started_ms)
+                        : journal.claim_open_payments(started_ms);
   };
   auto open = co_await journal_->run(std::move(take));
   if (!open.ok()) {
@@ -321,12 +323,13 @@ asio::awaitable<SettlementService::RecoveryReport> SettlementService::recover(
                   open.error().message);
     co_return report;
   }
-  auto log_row = [](const JournalEntry& entry, const std::string& outcome) {
+  const char* left_by = orphans_only ? "a replica whose lease ran out" : "a previous run";
+  auto log_row = [left_by](const JournalEntry& entry, const std::string& outcome) {
     spdlog::warn(
-        "payment journal recovery: row {} for tool {} ({} {} on {}, payer {}) was left {} by a "
-        "previous run: {}",
+        "payment journal recovery: row {} for tool {} ({} {} on {}, payer {}) was left {} by {}: "
+        "{}",
         entry.id, entry.tool, entry.amount, entry.asset, entry.network, entry.payer,
-        to_string(entry.state), outcome);
+        to_string(entry.state), left_by, outcome);
   };
   for (const JournalEntry& entry : *open) {
     if (entry.state == PaymentState::verified) {
@@ -379,6 +382,8 @@ asio::awaitable<SettlementService::RecoveryReport> SettlementService::recover(
         break;
     }
   }
+  if (open->empty() && orphans_only)
+    co_return report;
   if (open->empty()) {
     spdlog::debug("payment journal recovery: no open payments");
   } else {
@@ -408,6 +413,7 @@ asio::awaitable<void> SettlementService::run_reconciler() {
   auto timer = timer_;
   std::int64_t last_expiry = 0;
   std::int64_t last_renewal = 0;
+  std::int64_t last_takeover = 0;
   for (;;) {
     timer->expires_after(options_.tick);
     boost::system::error_code ec;
@@ -458,6 +464,12 @@ asio::awaitable<void> SettlementService::run_reconciler() {
       if (auto renewed = co_await journal_->run(std::move(renew)); !renewed.ok())
         spdlog::error("payment journal: cannot renew this replica's leases: {}",
                       renewed.error().message);
+    }
+    // Open rows a lost replica left (verified, forwarded, settling, pending) are taken over as
+    // a restart would recover them: settled when the call reached the tool, abandoned when not.
+    if (!store.single_replica() && now - last_takeover >= store.location().lease.count()) {
+      last_takeover = now;
+      (void)co_await recover(options_.tick * 5, true);
     }
     // Kept results have a bounded lifetime.
     if (now - last_expiry > 60'000) {

@@ -86,7 +86,10 @@ class SettlementService : public std::enable_shared_from_this<SettlementService>
     std::size_t pending = 0;    // still open after the pass
     std::size_t left_open = 0;  // no settlement data: for a person to check
   };
-  boost::asio::awaitable<RecoveryReport> recover(std::chrono::milliseconds budget);
+  // `orphans_only` (several replicas, from the reconciler): only the open rows of other
+  // replicas whose lease ran out, taken over as a start-up recovery would.
+  boost::asio::awaitable<RecoveryReport> recover(std::chrono::milliseconds budget,
+                                                 bool orphans_only = false);
 
   // The background reconciler: every `tick`, each due open row gets an attempt.
   void start();

@@ -178,3 +178,41 @@ TEST_CASE(
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].state == "settled");
 }
+
+TEST_CASE("a call a lost replica had forwarded is settled by a running one, without a restart",
+          "[serve][replicas][postgres]") {
+  const std::string url = shared_postgres().fresh_database();
+  SharedPeers peers;
+  ServeFixture a(peers.replica(url, "a"));
+  ServeFixture b(peers.replica(url, "b"));
+  auto offer = first_offer(result_of(mcp_post(a.port, tool_call("slow_progress"))));
+  // A slow tool: A is killed while the upstream still works on it (row "forwarded").
+  std::thread caller([&] {
+    (void)mcp_post(a.port, tool_call("slow_progress", R"({"steps":20,"interval_ms":500})",
+                                     meta_with_payment(evm_payment(offer))));
+  });
+  const bool forwarded = eventually(
+      [&] {
+        auto rows = rows_of(url);
+        return rows.size() == 1 && rows[0].state == "forwarded" && rows[0].owner == "a";
+      },
+      std::chrono::seconds(10));
+  REQUIRE(forwarded);
+  REQUIRE(::kill(a.proxy->pid(), SIGKILL) == 0);
+  CHECK(a.proxy->wait_for_exit(std::chrono::seconds(5)) == -SIGKILL);
+  caller.join();
+  // b, running all along, takes the row over once a's lease is over: the call reached the tool,
+  // so the payment covers the attempt and is settled, once.
+  const bool settled = eventually(
+      [&] {
+        auto rows = rows_of(url);
+        return rows.size() == 1 && rows[0].state == "settled";
+      },
+      std::chrono::seconds(20));
+  INFO(b.proxy->output());
+  REQUIRE(settled);
+  CHECK(rows_of(url)[0].owner == "b");
+  CHECK(peers.facilitator.settle_calls() == 1);
+  CHECK(peers.tool_calls("slow_progress") == 1);
+  CHECK_THAT(b.proxy->output(), Catch::Contains("left forwarded by a replica whose lease ran out"));
+}
