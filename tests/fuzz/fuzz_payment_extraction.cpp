@@ -16,6 +16,7 @@
 #include "mcp/json_member_edit.h"
 #include "mcp/mcp_request.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_json.h"
 #include "x402/strict_json.h"
 
 namespace {
@@ -55,11 +56,12 @@ bool is_payment_cut(std::string_view cut, const json::value& payment, bool meta_
   if (!parsed)
     return false;
   if (!meta_removed)
-    return parsed->first == "x402/payment" && parsed->second == payment;
+    return parsed->first == "x402/payment" && fuzz::same_json(parsed->second, payment);
   if (parsed->first != "_meta" || !parsed->second.is_object())
     return false;
   const json::object& meta = parsed->second.as_object();
-  return meta.size() == 1 && meta.contains("x402/payment") && meta.at("x402/payment") == payment;
+  return meta.size() == 1 && meta.contains("x402/payment") &&
+         fuzz::same_json(meta.at("x402/payment"), payment);
 }
 
 // Whether `out` is `in` with one range [c, c + removed) cut out for which `is_cut` holds; every
@@ -124,9 +126,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool meta_removed = meta.empty();
   if (meta_removed)
     params.erase("_meta");
-  FUZZ_CHECK(again->body == json::value(expected));
+  FUZZ_CHECK(fuzz::same_json(again->body, json::value(expected)));
   FUZZ_CHECK(params_member(again->body, "arguments") == nullptr ||
-             *params_member(again->body, "arguments") == *params_member(post->body, "arguments"));
+             fuzz::same_json(*params_member(again->body, "arguments"),
+                             *params_member(post->body, "arguments")));
 
   const json::value& payment = *call.payment;
   FUZZ_CHECK(is_single_cut(body, *rewritten, [&](std::string_view cut) {

@@ -27,7 +27,7 @@ for target in "${targets[@]}"; do
     -artifact_prefix="$artifacts/" "$scratch" >"$build/fuzz-$target.log" 2>&1
   rc=$?
   set -e
-  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|fuzz property)' \
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|fuzz property)' \
     "$build/fuzz-$target.log" || true
   echo "fuzz: $target corpus now $(find "$scratch" -type f | wc -l) files"
   if [ $rc -ne 0 ]; then
