@@ -7,6 +7,7 @@
 // Input layout: byte 0 is the number n of piece sizes (0-15) that follow it; each of those bytes
 // is a piece size (0 meaning 1..256 wraps to 256); the rest is the stream, cut into pieces of
 // those sizes in turn.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = json::serialize(*parsed);
   auto again = x402::parse_strict_json(text);
   FUZZ_CHECK(again.ok());
-  FUZZ_CHECK(*again == *parsed);
-  FUZZ_CHECK(json::serialize(*again) == text);
+  // The same value, but for doubles that may read back an ulp away (fuzz_json.h).
+  FUZZ_CHECK(fuzz::same_json(*again, *parsed, true));
   return 0;
 }

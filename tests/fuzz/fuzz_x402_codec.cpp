@@ -3,8 +3,8 @@
 // JSON value and either decode it or return an error with the documented reason, never crash.
 // Round trip: decoding is lossy by design (unknown fields are dropped, a null optional is absent),
 // so the canonical text is serialize(to_json(decode(x))); it must decode again and re-encode to
-// itself byte for byte (which needs every kept number finite). Requirements also match themselves
-// (the rule serve uses to pair a payment with its offer).
+// itself byte for byte (which needs every kept number finite; a double may come back an ulp away).
+// Requirements also match themselves (the rule serve uses to pair a payment with its offer).
 //
 // The input is tried as JSON text (an MCP _meta payment, a facilitator body) and, when it is
 // base64, as the decoded header value (PAYMENT-SIGNATURE, PAYMENT-REQUIRED, PAYMENT-RESPONSE).
@@ -44,7 +44,13 @@ void check_round_trip(const json::value& value, Decode decode, Encode encode,
   FUZZ_CHECK(reparsed.ok());  // an encoder writes strict JSON: no key twice
   auto second = decode(*reparsed);
   FUZZ_CHECK(second.ok());
-  FUZZ_CHECK(json::serialize(encode(*second)) == canonical);
+  const json::value encoded_again = encode(*second);
+  if (fuzz::holds_double(encoded)) {
+    // Boost.JSON 1.81 may read a written double back an ulp away (fuzz_json.h).
+    FUZZ_CHECK(fuzz::same_json(encoded_again, encoded, true));
+  } else {
+    FUZZ_CHECK(json::serialize(encoded_again) == canonical);
+  }
 }
 
 void check_value(const json::value& value) {
