@@ -307,11 +307,10 @@ TEST_CASE("Solana per-payment extra fields are ignored when matching", "[codec][
   CHECK_FALSE(requirements_match(*evm_offer, *evm_accepted));
 }
 
-TEST_CASE(
-    "a message holding a number out of double range is refused, as it cannot be written again",
-    "[codec]") {
+TEST_CASE("a message holding a number out of double range is refused as it cannot be written again",
+          "[codec]") {
   // Boost.JSON reads 1e400 as infinity and 0e400 as NaN, and would write `Infinity` and `NaN`
-  // into the facilitator request and the payment journal (found by tests/fuzz/x402_codec).
+  // into the facilitator request and the payment journal (found by the tests/fuzz targets).
   for (const char* number : {"1e400", "-1e400", "0e400"}) {
     INFO(number);
     json::object payment = json::parse(R"({"x402Version":2,"accepted":)" +
