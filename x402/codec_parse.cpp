@@ -37,9 +37,9 @@ bool holds_non_finite_number(const json::value& value) {
 // back as `Infinity` and `NaN`, which are not JSON. A decoded message is written again (to the
 // facilitator, into the payment journal whose recovery parses it back, to a seller), so one whose
 // kept parts (payload, extra, extensions, outputSchema) hold such a number is refused here.
-std::optional<Error> refuse_unwritable(const json::object& encoded, const char* reason,
+std::optional<Error> refuse_unwritable(json::object encoded, const char* reason,
                                        std::string_view what) {
-  if (!holds_non_finite_number(encoded))
+  if (!holds_non_finite_number(json::value(std::move(encoded))))
     return std::nullopt;
   return make_error(reason, std::string(what) +
                                 " holds a number out of double range (such as 1e400 or 0e400), "
