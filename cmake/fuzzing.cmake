@@ -10,9 +10,9 @@ if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "X402PROXY_FUZZ needs clang (libFuzzer), e.g. -DCMAKE_CXX_COMPILER=clang++-14; "
                       "got ${CMAKE_CXX_COMPILER_ID}")
 endif()
-# Without UBSan's `function` check: clang 14 cannot emit its prologue data for split coroutines
-# ("error: Cannot represent a difference across sections", llvm-project issue 49689), and the
-# net/ and proxy/ coroutines would not compile.
+# UBSan's `function` check is left out: clang 14 cannot emit its prologue data for split coroutines
+# ("error: Cannot represent a difference across sections", llvm-project issue 49689), so
+# net/http_client.cpp and the other coroutine sources would not compile.
 add_compile_options(-fsanitize=address,undefined -fno-sanitize=function -fsanitize=fuzzer-no-link
                     -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 add_link_options(-fsanitize=address,undefined)
