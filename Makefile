@@ -2,7 +2,12 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test demo clean format
+# `make fuzz`: the libFuzzer targets of tests/fuzz, built with clang and the sanitizers in their own
+# build directory, each run for FUZZ_SECONDS from a scratch copy of its checked-in seeds.
+FUZZ_SECONDS ?= 600
+BUILD_FUZZ ?= build-fuzz
+
+.PHONY: deps build test demo clean format fuzz
 
 deps:
 	./deploy/install-deps.sh
@@ -17,6 +22,13 @@ test: build
 
 demo: build
 	./examples/demo.sh $(BUILD) $(DEMO_ARGS)
+
+fuzz: deps
+	./deploy/install-deps.sh --fuzz
+	cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DX402PROXY_FUZZ=ON
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target x402proxy_fuzz
+	./tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -5,8 +5,9 @@ add_library(x402proxy_options INTERFACE)
 # Two GCC 12 false positives are off: -Wmismatched-new-delete misreads Asio's awaitable frame
 # allocator (aligned_alloc paired with its own operator delete) at -O2, and -Wrestrict misreads
 # std::string concatenation at -O3 (GCC bug 105329).
+# clang (the fuzzing build) has neither false positive and does not know -Wrestrict.
 target_compile_options(x402proxy_options INTERFACE -Wall -Wextra -Werror -Wno-missing-field-initializers
-                                                   -Wno-mismatched-new-delete -Wno-restrict)
+                                                   $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete -Wno-restrict>)
 target_include_directories(x402proxy_options INTERFACE ${PROJECT_SOURCE_DIR})
 
 # Asio and Beast are compiled once (asio_beast_impl.cpp) instead of in every translation unit:

@@ -11,6 +11,11 @@ packages=(
   postgresql-15 libpq-dev
   nodejs npm ca-certificates curl
 )
+# --fuzz (make fuzz): clang and its libFuzzer and sanitizer runtimes, only for the fuzzing build,
+# so that the image's build stage (deploy/Dockerfile) stays without them.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,10 @@
 //
 // Parsers are strict about types and say which field was wrong and what was expected; unknown
 // fields are ignored (the protocol adds fields over time) and an optional string that is `null`
-// counts as absent (as the TypeScript reference client does). Reasons:
+// counts as absent (as the TypeScript reference client does). A message whose kept JSON (payload,
+// extra, extensions, outputSchema) holds a number out of double range (1e400 reads as infinity,
+// 0e400 as NaN) is refused: it could not be written as JSON again (to the facilitator, into the
+// payment journal). Reasons:
 //   "invalid_x402_version"          x402Version missing or not 1 or 2
 //   "invalid_payment_requirements"  requirements_from_json
 //   "invalid_payment_required"      payment_required_from_json

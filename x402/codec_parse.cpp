@@ -1,5 +1,7 @@
 // Parsers of x402 messages (declared in codec.h). Each keeps the first problem it finds, naming the
 // field by its path ("accepts[0].amount") and saying what was expected and what came.
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +15,36 @@ namespace x402proxy::x402 {
 namespace {
 
 namespace json = boost::json;
+
+bool holds_non_finite_number(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::double_:
+      return !std::isfinite(value.get_double());
+    case json::kind::array:
+      return std::any_of(
+          value.get_array().begin(), value.get_array().end(),
+          [](const json::value& element) { return holds_non_finite_number(element); });
+    case json::kind::object:
+      return std::any_of(
+          value.get_object().begin(), value.get_object().end(),
+          [](const auto& member) { return holds_non_finite_number(member.value()); });
+    default:
+      return false;
+  }
+}
+
+// Boost.JSON reads a number beyond double range as infinity (1e400) or NaN (0e400) and writes them
+// back as `Infinity` and `NaN`, which are not JSON. A decoded message is written again (to the
+// facilitator, into the payment journal whose recovery parses it back, to a seller), so one whose
+// kept parts (payload, extra, extensions, outputSchema) hold such a number is refused here.
+std::optional<Error> refuse_unwritable(json::object encoded, const char* reason,
+                                       std::string_view what) {
+  if (!holds_non_finite_number(json::value(std::move(encoded))))
+    return std::nullopt;
+  return make_error(reason, std::string(what) +
+                                " holds a number out of double range (such as 1e400 or 0e400), "
+                                "which cannot be written as JSON again");
+}
 
 ResourceInfo read_resource(FieldReader& reader, const json::object& in, std::string_view path) {
   ResourceInfo resource;
@@ -91,6 +123,9 @@ Result<PaymentRequirements> requirements_from_json(const json::value& json, int 
   PaymentRequirements requirements = read_requirements(reader, json, x402_version, "");
   if (reader.failed())
     return reader.error();
+  if (auto refused = refuse_unwritable(to_json(requirements, x402_version),
+                                       "invalid_payment_requirements", "the payment requirements"))
+    return *refused;
   return requirements;
 }
 
@@ -119,6 +154,9 @@ Result<PaymentRequired> payment_required_from_json(const json::value& json) {
     required.extensions = reader.optional_object(*in, "", "extensions");
   if (reader.failed())
     return reader.error();
+  if (auto refused = refuse_unwritable(to_json(required), "invalid_payment_required",
+                                       "the payment-required message"))
+    return *refused;
   return required;
 }
 
@@ -156,6 +194,8 @@ Result<PaymentPayload> payment_payload_from_json(const json::value& json) {
     payment.extensions = reader.optional_object(*in, "", "extensions");
   if (reader.failed())
     return reader.error();
+  if (auto refused = refuse_unwritable(to_json(payment), "invalid_payload", "the payment payload"))
+    return *refused;
   return payment;
 }
 
@@ -196,6 +236,9 @@ Result<SettleResponse> settle_response_from_json(const json::value& json) {
   response.extensions = reader.optional_object(*in, "", "extensions");
   if (reader.failed())
     return reader.error();
+  if (auto refused =
+          refuse_unwritable(to_json(response), "invalid_settle_response", "the settle response"))
+    return *refused;
   return response;
 }
 
@@ -260,6 +303,9 @@ Result<SupportedResponse> supported_response_from_json(const json::value& json) 
   }
   if (reader.failed())
     return reader.error();
+  if (auto refused = refuse_unwritable(to_json(response), "invalid_supported_response",
+                                       "the supported response"))
+    return *refused;
   return response;
 }
 

@@ -306,3 +306,37 @@ TEST_CASE("Solana per-payment extra fields are ignored when matching", "[codec][
       requirements_with("extra", {{"name", "USDC"}, {"recentBlockhash", "b"}}), 2);
   CHECK_FALSE(requirements_match(*evm_offer, *evm_accepted));
 }
+
+TEST_CASE("a message holding a number out of double range is refused as it cannot be written again",
+          "[codec]") {
+  // Boost.JSON reads 1e400 as infinity and 0e400 as NaN, and would write `Infinity` and `NaN`
+  // into the facilitator request and the payment journal (found by the tests/fuzz targets).
+  for (const char* number : {"1e400", "-1e400", "0e400"}) {
+    INFO(number);
+    json::object payment = json::parse(R"({"x402Version":2,"accepted":)" +
+                                       std::string(kRequirements) + R"(,"payload":{}})")
+                               .as_object();
+    payment["payload"] = json::parse(std::string(R"({"signature":"0x1","note":[)") + number + "]}");
+    auto refused = payment_payload_from_json(payment);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().reason == "invalid_payload");
+    CHECK(refused.error().message.find("out of double range") != std::string::npos);
+
+    auto requirements = requirements_from_json(
+        requirements_with("extra", json::parse(std::string(R"({"x":)") + number + "}")), 2);
+    REQUIRE_FALSE(requirements.ok());
+    CHECK(requirements.error().reason == "invalid_payment_requirements");
+
+    auto settle = settle_response_from_json(json::parse(
+        std::string(R"({"success":false,"transaction":"","network":"","extensions":{"x":)") +
+        number + "}}"));
+    REQUIRE_FALSE(settle.ok());
+    CHECK(settle.error().reason == "invalid_settle_response");
+  }
+  // A large number that fits a double, and one beyond uint64, still pass.
+  json::object payment =
+      json::parse(R"({"x402Version":2,"accepted":)" + std::string(kRequirements) +
+                  R"(,"payload":{"a":1e300,"b":18446744073709551616}})")
+          .as_object();
+  CHECK(payment_payload_from_json(payment).ok());
+}
