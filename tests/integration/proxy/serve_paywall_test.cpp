@@ -1,66 +1,20 @@
 // serve: priced tools/call — payment required, paid, replayed, refused, facilitator and upstream
-// failures, settlement failures — through the real binary over real sockets. One file (about 570
-// lines) for the paywall's black-box cases; the same outcomes one by one through the seams are
-// tests/unit/proxy/paywall/paid_call_test.cpp.
+// failures, settlement failures — through the real binary over real sockets (what the tool's
+// outcome means for the payment is serve_tool_outcome_test.cpp); the same outcomes one by one
+// through the seams are tests/unit/proxy/paywall/paid_call_test.cpp.
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <future>
 #include <thread>
 
+#include "tests/integration/proxy/paywall_test_helpers.h"
 #include "tests/support/journal_v1.h"
 #include "tests/support/serve_fixture.h"
 #include "x402/base64.h"
 
 using namespace x402proxy::testing;
 namespace json = boost::json;
-
-namespace {
-
-json::object payment_required(ServeFixture& serve, const std::string& tool) {
-  auto result = result_of(mcp_post(serve.port, tool_call(tool)));
-  REQUIRE(result.at("isError").as_bool());
-  return result;
-}
-
-HttpReply pay(ServeFixture& serve, const std::string& tool, const json::object& payment,
-              const std::string& arguments = R"({"a":2,"b":3})") {
-  return mcp_post(serve.port, tool_call(tool, arguments, meta_with_payment(payment)));
-}
-
-std::string error_text(const json::object& result) {
-  return std::string(result.at("structuredContent").at("error").as_string());
-}
-
-// The text a client reads of an answer the proxy wrote itself (content[0].text).
-std::string answer_text(const json::object& result) {
-  return std::string(result.at("content").at(0).at("text").as_string());
-}
-
-// The receipt in result._meta["x402/payment-response"].
-json::object receipt_of(const json::object& result) {
-  return result.at("_meta").at("x402/payment-response").as_object();
-}
-
-// One column of the journal (state by default), in row order.
-std::vector<std::string> journal_states(const ServeFixture& serve,
-                                        const std::string& column = "state") {
-  sqlite3* db = nullptr;
-  std::vector<std::string> states;
-  REQUIRE(sqlite3_open_v2((serve.dir + "/payments.sqlite").c_str(), &db, SQLITE_OPEN_READONLY,
-                          nullptr) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  const std::string query = "SELECT " + column + " FROM payments ORDER BY id";
-  sqlite3_prepare_v2(db, query.c_str(), -1, &statement, nullptr);
-  while (sqlite3_step(statement) == SQLITE_ROW) {
-    states.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return states;
-}
-
-}  // namespace
 
 TEST_CASE("an unpaid priced call gets the payment requirements and the upstream sees nothing",
           "[serve][paywall]") {
@@ -389,83 +343,6 @@ TEST_CASE("progress events of a paid call pass at once, the final answer waits f
   const std::string& last = reply.body.substr(reply.body.rfind("data: "));
   CHECK_THAT(last, Catch::Contains("x402/payment-response") && Catch::Contains("\"done\""));
   CHECK_THAT(reply.body, Catch::Contains("id: final-1"));  // other SSE fields of the event kept
-}
-
-TEST_CASE("a tool error result is still settled: payment covers the attempt", "[serve][paywall]") {
-  ServeFixture serve;
-  auto required = payment_required(serve, "fail");
-  // The buyer is told before paying (charge_tool_errors defaults to true).
-  CHECK(required.at("structuredContent").at("resource").at("description").as_string() ==
-        "tool fail; charged even when the tool reports an error");
-  auto offer = first_offer(required);
-  auto result = result_of(pay(serve, "fail", evm_payment(offer), "{}"));
-  CHECK(result.at("isError").as_bool());
-  CHECK(result.at("content").at(0).at("text").as_string() == "the tool failed");
-  CHECK(result.at("_meta").at("x402/payment-response").at("success").as_bool());
-  CHECK(serve.facilitator.settle_calls() == 1);
-  CHECK(journal_states(serve) == std::vector<std::string>{"settled"});
-}
-
-TEST_CASE("with charge_tool_errors false a tool error is delivered unsettled and released",
-          "[serve][paywall]") {
-  ServeOptionsForTest options;
-  options.tools =
-      "tools:\n  add: { price: \"$0.001\", charge_tool_errors: false }\n"
-      "  fail: { price: \"$0.001\", description: \"always fails\", charge_tool_errors: false "
-      "}\n";
-  ServeFixture serve(options);
-  auto required = payment_required(serve, "fail");
-  CHECK(required.at("structuredContent").at("resource").at("description").as_string() ==
-        "always fails; not charged when the tool reports an error");
-  auto payment = evm_payment(first_offer(required));
-  auto result = result_of(pay(serve, "fail", payment, "{}"));
-  CHECK(result.at("isError").as_bool());
-  CHECK(result.at("content").at(0).at("text").as_string() == "the tool failed");
-  // No receipt: nothing was settled, and the buyer keeps its money.
-  CHECK_FALSE((result.contains("_meta") &&
-               result.at("_meta").as_object().contains("x402/payment-response")));
-  CHECK(serve.facilitator.verify_calls() == 1);
-  CHECK(serve.facilitator.settle_calls() == 0);
-  CHECK(journal_states(serve) == std::vector<std::string>{"released"});
-  CHECK_THAT(journal_states(serve, "detail").at(0), Catch::StartsWith("tool_error"));
-  // A result without isError is still charged on such a tool.
-  auto add_offer = first_offer(payment_required(serve, "add"));
-  auto paid = result_of(pay(serve, "add", evm_payment(add_offer)));
-  CHECK(paid.at("content").at(0).at("text").as_string() == "5");
-  CHECK(paid.at("_meta").at("x402/payment-response").at("success").as_bool());
-  CHECK(serve.facilitator.settle_calls() == 1);
-  CHECK(journal_states(serve) == std::vector<std::string>{"released", "settled"});
-}
-
-TEST_CASE("input_required is not settled and the same payment can be sent again",
-          "[serve][paywall]") {
-  ServeFixture serve;
-  auto payment = evm_payment(first_offer(payment_required(serve, "input_needed")));
-  auto first = result_of(pay(serve, "input_needed", payment, "{}"));
-  CHECK(first.at("resultType").as_string() == "input_required");
-  auto second = result_of(pay(serve, "input_needed", payment, "{}"));
-  CHECK(second.at("resultType").as_string() == "input_required");
-  CHECK(serve.facilitator.settle_calls() == 0);
-  CHECK(serve.upstream_tool_calls("input_needed") == 2);
-}
-
-TEST_CASE("an upstream that fails at the transport level is not paid for", "[serve][paywall]") {
-  ServeFixture serve;
-  auto payment = evm_payment(first_offer(payment_required(serve, "cut_stream")));
-  auto reply = pay(serve, "cut_stream", payment, "{}");
-  REQUIRE(reply.status == 200);
-  CHECK_THAT(reply.body, Catch::Contains("payment not settled"));
-  CHECK(serve.facilitator.settle_calls() == 0);
-  // The client saw the stream end before serve recorded why: wait for the record.
-  auto states = journal_states(serve);
-  for (int i = 0; i < 100 && states != std::vector<std::string>{"upstream_failed"}; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    states = journal_states(serve);
-  }
-  CHECK(states == std::vector<std::string>{"upstream_failed"});
-  // The reservation was released: the same payment can be retried.
-  auto retry = pay(serve, "cut_stream", payment, "{}");
-  CHECK(retry.body.find("payment_already_used") == std::string::npos);
 }
 
 TEST_CASE("an x402 v1 payment in the X-PAYMENT header is understood", "[serve][paywall][v1]") {
